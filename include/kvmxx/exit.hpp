@@ -1,0 +1,178 @@
+// kvmxx/exit.hpp — why KVM_RUN came back, as a typed value.
+//
+// After KVM_RUN returns, the kernel has written the exit reason and its
+// details into the vCPU's shared `kvm_run` page. `decode_exit` turns that
+// page into a `kvmxx::Exit`, a std::variant with one struct per exit kind.
+// Data spans point *into* kvm_run, so no bytes are copied, and the answer to
+// an MMIO read written through `MmioRead::set` is what the guest register
+// receives when the vCPU next runs.
+//
+//     auto exit = cpu.run();
+//     if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&*exit))
+//         std::printf("guest wrote %#llx to %#llx\n", w->value(), w->address);
+//
+// Exit kinds kvmxx does not model become `exit::Unknown` with the raw reason:
+// the full kvm_run stays available through `Vcpu::kvm_run()`.
+#pragma once
+
+#include "config.hpp"
+
+#include <linux/kvm.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <variant>
+
+KVMXX_BEGIN_NAMESPACE
+
+namespace exit {
+
+/// Little-endian bytes → integer (KVM hands MMIO data as the guest's bytes).
+inline std::uint64_t load_le(std::span<const std::uint8_t> data) noexcept {
+    std::uint64_t v = 0;
+    for (std::size_t i = data.size(); i-- > 0;) v = (v << 8) | data[i];
+    return v;
+}
+
+/// The guest stored `data` to guest-physical `address`, outside any memory slot.
+struct MmioWrite {
+    std::uint64_t address;
+    std::span<const std::uint8_t> data;  ///< 1, 2, 4 or 8 bytes, in kvm_run
+    std::uint64_t value() const noexcept { return load_le(data); }
+};
+
+/// The guest loads from `address`. Fill `data` (or call `set`) before the next run().
+struct MmioRead {
+    std::uint64_t address;
+    std::span<std::uint8_t> data;  ///< in kvm_run: what you write here reaches the guest
+    void set(std::uint64_t value) const noexcept {
+        for (auto& b : data) {
+            b = static_cast<std::uint8_t>(value);
+            value >>= 8;
+        }
+    }
+};
+
+/// x86 port I/O: `count` items of `size` bytes (count > 1 for rep ins/outs).
+struct IoOut {
+    std::uint16_t port;
+    std::uint8_t size;
+    std::uint32_t count;
+    std::span<const std::uint8_t> data;
+    std::uint64_t value() const noexcept { return load_le(data.first(size)); }
+};
+struct IoIn {
+    std::uint16_t port;
+    std::uint8_t size;
+    std::uint32_t count;
+    std::span<std::uint8_t> data;
+    void set(std::uint64_t value) const noexcept {
+        for (std::size_t i = 0; i < size && i < data.size(); ++i, value >>= 8)
+            data[i] = static_cast<std::uint8_t>(value);
+    }
+};
+
+/// A VM-wide event the guest asked for: on arm64, PSCI SYSTEM_OFF / SYSTEM_RESET.
+struct SystemEvent {
+    enum Type : std::uint32_t {
+        Shutdown = KVM_SYSTEM_EVENT_SHUTDOWN,
+        Reset = KVM_SYSTEM_EVENT_RESET,
+        Crash = KVM_SYSTEM_EVENT_CRASH,
+    };
+    std::uint32_t type;
+    std::span<const __u64> data;  ///< ndata words (older kernels: the flags word)
+    bool is_shutdown() const noexcept { return type == Shutdown; }
+    bool is_reset() const noexcept { return type == Reset; }
+};
+
+struct Hlt {};       ///< x86 HLT with no in-kernel LAPIC
+struct Shutdown {};  ///< x86 triple fault
+/// KVM could not handle something; `data` has the kernel's diagnostic words.
+struct InternalError {
+    std::uint32_t suberror;
+    std::span<const __u64> data;
+};
+/// The hardware refused VM entry (bad guest state).
+struct FailEntry {
+    std::uint64_t reason;
+    std::uint32_t cpu;
+};
+/// KVM_RUN returned early: a signal (a kick) or `immediate_exit` was set.
+struct Interrupted {};
+/// An exit kvmxx does not model: look at `Vcpu::kvm_run()` yourself.
+struct Unknown {
+    std::uint32_t reason;
+};
+
+}  // namespace exit
+
+using Exit = std::variant<exit::MmioRead, exit::MmioWrite, exit::IoIn, exit::IoOut,
+                          exit::SystemEvent, exit::Hlt, exit::Shutdown, exit::InternalError,
+                          exit::FailEntry, exit::Interrupted, exit::Unknown>;
+
+/// The KVM_EXIT_* name of an exit reason, for traces and messages.
+inline const char* exit_reason_name(std::uint32_t reason) noexcept {
+    switch (reason) {
+        case KVM_EXIT_UNKNOWN: return "KVM_EXIT_UNKNOWN";
+        case KVM_EXIT_EXCEPTION: return "KVM_EXIT_EXCEPTION";
+        case KVM_EXIT_IO: return "KVM_EXIT_IO";
+        case KVM_EXIT_HYPERCALL: return "KVM_EXIT_HYPERCALL";
+        case KVM_EXIT_DEBUG: return "KVM_EXIT_DEBUG";
+        case KVM_EXIT_HLT: return "KVM_EXIT_HLT";
+        case KVM_EXIT_MMIO: return "KVM_EXIT_MMIO";
+        case KVM_EXIT_SHUTDOWN: return "KVM_EXIT_SHUTDOWN";
+        case KVM_EXIT_FAIL_ENTRY: return "KVM_EXIT_FAIL_ENTRY";
+        case KVM_EXIT_INTR: return "KVM_EXIT_INTR";
+        case KVM_EXIT_INTERNAL_ERROR: return "KVM_EXIT_INTERNAL_ERROR";
+        case KVM_EXIT_SYSTEM_EVENT: return "KVM_EXIT_SYSTEM_EVENT";
+        case KVM_EXIT_ARM_NISV: return "KVM_EXIT_ARM_NISV";
+        case KVM_EXIT_X86_RDMSR: return "KVM_EXIT_X86_RDMSR";
+        case KVM_EXIT_X86_WRMSR: return "KVM_EXIT_X86_WRMSR";
+        default: return "KVM_EXIT_?";
+    }
+}
+
+/// Decodes the exit KVM wrote into `run`. `run_size` is the size of the
+/// mapping (KVM_GET_VCPU_MMAP_SIZE): port-I/O data that would lie outside it
+/// decodes as Unknown rather than a span past the end.
+inline Exit decode_exit(kvm_run& run, std::size_t run_size) noexcept {
+    switch (run.exit_reason) {
+        case KVM_EXIT_MMIO: {
+            const std::size_t len = run.mmio.len <= sizeof run.mmio.data ? run.mmio.len : 0;
+            if (len == 0) return exit::Unknown{run.exit_reason};
+            if (run.mmio.is_write)
+                return exit::MmioWrite{run.mmio.phys_addr, {run.mmio.data, len}};
+            return exit::MmioRead{run.mmio.phys_addr, {run.mmio.data, len}};
+        }
+        case KVM_EXIT_IO: {
+            const std::uint64_t bytes = std::uint64_t{run.io.size} * run.io.count;
+            if (run.io.data_offset > run_size || bytes > run_size - run.io.data_offset)
+                return exit::Unknown{run.exit_reason};
+            auto* base = reinterpret_cast<std::uint8_t*>(&run) + run.io.data_offset;
+            if (run.io.direction == KVM_EXIT_IO_OUT)
+                return exit::IoOut{run.io.port, run.io.size, run.io.count, {base, bytes}};
+            return exit::IoIn{run.io.port, run.io.size, run.io.count, {base, bytes}};
+        }
+        case KVM_EXIT_SYSTEM_EVENT: {
+            // Kernels before 5.18 set only `flags` (the first word); newer ones set ndata.
+            std::size_t n = run.system_event.ndata;
+            if (n == 0 || n > 16) n = 1;
+            return exit::SystemEvent{run.system_event.type, {run.system_event.data, n}};
+        }
+        case KVM_EXIT_HLT: return exit::Hlt{};
+        case KVM_EXIT_SHUTDOWN: return exit::Shutdown{};
+        case KVM_EXIT_INTR: return exit::Interrupted{};
+        case KVM_EXIT_INTERNAL_ERROR: {
+            std::size_t n = run.internal.ndata;
+            if (n > 16) n = 16;
+            return exit::InternalError{run.internal.suberror, {run.internal.data, n}};
+        }
+        case KVM_EXIT_FAIL_ENTRY:
+            return exit::FailEntry{run.fail_entry.hardware_entry_failure_reason, run.fail_entry.cpu};
+        default: return exit::Unknown{run.exit_reason};
+    }
+}
+
+KVMXX_END_NAMESPACE

@@ -1,0 +1,150 @@
+// kvmxx/kvm.hpp — `Kvm`: the /dev/kvm system fd, where every VM starts.
+//
+//     auto kvm = kvmxx::Kvm::open();                 // open("/dev/kvm") + KVM_GET_API_VERSION
+//     if (!kvm) { std::puts(kvm.error().message().c_str()); return 1; }
+//     auto vm = kvm->create_vm();                    // KVM_CREATE_VM
+#pragma once
+
+#include "config.hpp"
+#include "error.hpp"
+#include "ioctl.hpp"
+#include "kvm_cap.hpp"
+#include "trace.hpp"
+#include "unique_fd.hpp"
+#include "vm.hpp"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+KVMXX_BEGIN_NAMESPACE
+
+/// How to create a VM.
+struct VmOptions {
+    /// arm64: guest physical address bits; 0 means the host's limit
+    /// (KVM_CAP_ARM_VM_IPA_SIZE), so every address the host can map is usable.
+    unsigned ipa_bits = 0;
+};
+
+#if KVMXX_ARCH_X86_64
+/// A `kvm_cpuid2` with room for its entries (KVM_GET_SUPPORTED_CPUID / KVM_SET_CPUID2).
+class CpuidTable {
+public:
+    explicit CpuidTable(std::uint32_t capacity)
+        : storage_((sizeof(kvm_cpuid2) + capacity * sizeof(kvm_cpuid_entry2) + 7) / 8) {
+        table().nent = capacity;
+    }
+    kvm_cpuid2& table() noexcept { return *reinterpret_cast<kvm_cpuid2*>(storage_.data()); }
+    const kvm_cpuid2& table() const noexcept { return *reinterpret_cast<const kvm_cpuid2*>(storage_.data()); }
+    std::span<kvm_cpuid_entry2> entries() noexcept { return {table().entries, table().nent}; }
+
+private:
+    std::vector<std::uint64_t> storage_;
+};
+#endif
+
+class Kvm {
+public:
+    Kvm() = default;
+    explicit Kvm(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
+
+    /// Opens `path` (default /dev/kvm) and checks KVM_GET_API_VERSION == 12.
+    /// A missing device, a permission problem or a file that is not KVM each
+    /// give an Error with a hint.
+    static Result<Kvm> open(const char* path = "/dev/kvm") {
+        const int fd = ::open(path, O_RDWR | O_CLOEXEC);
+        if (trace::enabled()) [[unlikely]]
+            sys::trace_ioctl("open", std::string("path=") + path, fd, errno);
+        if (fd < 0) return fail_errno("open", std::string(path));
+        Kvm kvm{UniqueFd(fd)};
+        auto version = kvm.api_version();
+        if (!version) {
+            auto e = std::move(version).error();
+            return fail(e.operation(), e.errnum(), std::string(path) + " is not a KVM device");
+        }
+        if (*version != KVM_API_VERSION)
+            return fail_with_hint("KVM_GET_API_VERSION", EINVAL,
+                                  std::string(path) + " reports API version " + std::to_string(*version),
+                                  "kvmxx needs KVM API version 12, which every Linux since 2.6.22 has");
+        return kvm;
+    }
+
+    /// KVM_GET_API_VERSION (always 12 on a kernel kvmxx supports).
+    Result<int> api_version() const {
+        return sys::ioctl(fd_.get(), KVM_GET_API_VERSION, "KVM_GET_API_VERSION", 0UL);
+    }
+
+    /// KVM_CHECK_EXTENSION: 0 when absent, otherwise 1 or a capability-specific number.
+    Result<int> check(Cap cap) const {
+        return sys::ioctl(fd_.get(), KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION", static_cast<unsigned long>(cap),
+                          [&] { return std::string("cap=") + cap_name(cap); });
+    }
+    /// True when check(cap) > 0.
+    bool has(Cap cap) const {
+        auto r = check(cap);
+        return r && *r > 0;
+    }
+
+    /// KVM_GET_VCPU_MMAP_SIZE: bytes of each vCPU's kvm_run mapping.
+    Result<std::size_t> vcpu_mmap_size() const {
+        return sys::ioctl(fd_.get(), KVM_GET_VCPU_MMAP_SIZE, "KVM_GET_VCPU_MMAP_SIZE", 0UL).transform([](int n) {
+            return static_cast<std::size_t>(n);
+        });
+    }
+
+    /// KVM_CREATE_VM. On arm64 the VM type carries the IPA size (see VmOptions).
+    Result<Vm> create_vm(const VmOptions& options = {}) const {
+        auto run_size = vcpu_mmap_size();
+        if (!run_size) return unexpected<Error>(std::move(run_size).error());
+        auto type = vm_type(options);
+        if (!type) return unexpected<Error>(std::move(type).error());
+        auto fd = sys::ioctl(fd_.get(), KVM_CREATE_VM, "KVM_CREATE_VM", *type,
+                             [&] { return "type=" + trace::hex(*type); });
+        if (!fd) return unexpected<Error>(std::move(fd).error());
+        return Vm(UniqueFd(*fd), *run_size);
+    }
+
+#if KVMXX_ARCH_X86_64
+    /// KVM_GET_SUPPORTED_CPUID: what a vCPU may be given with Vcpu::set_cpuid.
+    Result<CpuidTable> supported_cpuid() const {
+        CpuidTable t(256);
+        auto r = sys::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, "KVM_GET_SUPPORTED_CPUID", &t.table());
+        if (!r) return unexpected<Error>(std::move(r).error());
+        return t;
+    }
+#endif
+
+    int fd() const noexcept { return fd_.get(); }
+    bool valid() const noexcept { return fd_.valid(); }
+
+private:
+    Result<unsigned long> vm_type(const VmOptions& options) const {
+#if KVMXX_ARCH_ARM64
+        auto max = check(Cap::ArmVmIpaSize);
+        const int host_max = max ? *max : 0;
+        if (host_max == 0) {
+            if (options.ipa_bits != 0 && options.ipa_bits != 40)
+                return fail_with_hint("KVM_CREATE_VM", EINVAL, "ipa_bits=" + std::to_string(options.ipa_bits),
+                                      "this host has a fixed 40-bit IPA space; leave ipa_bits at 0");
+            return 0UL;  // the historical fixed 40-bit IPA space
+        }
+        const unsigned bits = options.ipa_bits ? options.ipa_bits : static_cast<unsigned>(host_max);
+        if (bits < 32 || bits > static_cast<unsigned>(host_max))
+            return fail_with_hint("KVM_CREATE_VM", EINVAL, "ipa_bits=" + std::to_string(bits),
+                                  "the host supports 32.." + std::to_string(host_max) + " IPA bits");
+        return static_cast<unsigned long>(bits & KVM_VM_TYPE_ARM_IPA_SIZE_MASK);
+#else
+        (void)options;
+        return 0UL;
+#endif
+    }
+
+    UniqueFd fd_;
+};
+
+KVMXX_END_NAMESPACE

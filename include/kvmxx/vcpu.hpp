@@ -1,0 +1,375 @@
+// kvmxx/vcpu.hpp — `Vcpu`: one virtual CPU, its run loop and its registers.
+//
+// A vCPU is an fd plus a page the kernel shares with us (`kvm_run`) where each
+// KVM_RUN reports why the guest stopped. `run()` issues exactly one KVM_RUN
+// and returns the exit as a typed value (kvmxx/exit.hpp); nothing is
+// allocated or copied per exit.
+//
+//     auto cpu = vm.create_vcpu(0);
+//     for (;;) {
+//         auto exit = cpu->run();                     // KVM_RUN
+//         if (!exit) return exit.error();
+//         if (auto* r = std::get_if<kvmxx::exit::MmioRead>(&*exit)) r->set(42);
+//         ...
+//     }
+//
+// Another thread stops a running vCPU with a `VcpuKicker` (see below).
+#pragma once
+
+#include "arm64/regs.hpp"
+#include "config.hpp"
+#include "device.hpp"
+#include "error.hpp"
+#include "exit.hpp"
+#include "ioctl.hpp"
+#include "mapping.hpp"
+#include "reg_id.hpp"
+#include "trace.hpp"
+#include "unique_fd.hpp"
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+KVMXX_BEGIN_NAMESPACE
+
+namespace detail {
+
+/// What a kicker shares with its vCPU: the kvm_run mapping (kept alive while
+/// any kicker exists, so a late kick never writes to unmapped memory) and the
+/// thread that last called run().
+struct VcpuShared {
+    Mapping run_page;
+    std::atomic<pthread_t> thread{};
+};
+
+inline std::atomic<int> kick_signal_number{0};
+
+inline void kick_handler(int) {}  // the signal only has to interrupt KVM_RUN
+
+/// SIGRTMIN+1 unless the application chose another; its handler is
+/// installed once, and only if the signal still has the default action.
+inline int ensure_kick_signal() noexcept {
+    int sig = kick_signal_number.load(std::memory_order_acquire);
+    if (sig != 0) return sig;
+    sig = SIGRTMIN + 1;
+    struct sigaction current{};
+    if (::sigaction(sig, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+        struct sigaction sa{};
+        sa.sa_handler = &kick_handler;
+        sigemptyset(&sa.sa_mask);
+        ::sigaction(sig, &sa, nullptr);  // no SA_RESTART: KVM_RUN must return
+    }
+    int expected = 0;
+    kick_signal_number.compare_exchange_strong(expected, sig, std::memory_order_acq_rel);
+    return kick_signal_number.load(std::memory_order_acquire);
+}
+
+inline std::string describe_exit(const Exit& exit, std::uint32_t reason) {
+    trace::Args a;
+    a.str("exit", exit_reason_name(reason));
+    if (auto* w = std::get_if<exit::MmioWrite>(&exit))
+        a.str("dir", "write").hex("addr", w->address).dec("len", w->data.size()).hex("data", w->value());
+    else if (auto* r = std::get_if<exit::MmioRead>(&exit))
+        a.str("dir", "read").hex("addr", r->address).dec("len", r->data.size());
+    else if (auto* o = std::get_if<exit::IoOut>(&exit))
+        a.str("dir", "out").hex("port", o->port).dec("size", o->size).hex("data", o->value());
+    else if (auto* i = std::get_if<exit::IoIn>(&exit))
+        a.str("dir", "in").hex("port", i->port).dec("size", i->size);
+    else if (auto* s = std::get_if<exit::SystemEvent>(&exit))
+        a.str("event", s->is_shutdown() ? "shutdown" : s->is_reset() ? "reset" : "other").dec("type", s->type);
+    return a.take();
+}
+
+}  // namespace detail
+
+/// Uses `signal` instead of SIGRTMIN+1 to kick vCPU threads. Call before the
+/// first kicker is made; the application then owns that signal's handler,
+/// which must not use SA_RESTART.
+inline void set_kick_signal(int signal) noexcept {
+    detail::kick_signal_number.store(signal, std::memory_order_release);
+}
+
+/// Makes a vCPU's current or next `run()` return `exit::Interrupted`.
+///
+/// Safe from any thread and from a signal handler: it stores 1 into
+/// `kvm_run.immediate_exit` (an atomic byte store that touches nothing else in
+/// kvm_run) and then signals the thread that runs the vCPU, which knocks it out
+/// of KVM_RUN if it is inside. Kicks that arrive before the vCPU notices the
+/// first are merged into one Interrupted exit, as signals are.
+///
+///     auto kick = cpu.kicker();
+///     std::thread([kick] { kick.kick(); }).detach();
+///
+/// Do not kick after the vCPU's thread has exited (the kicker cannot know).
+class VcpuKicker {
+public:
+    VcpuKicker() = default;
+    explicit VcpuKicker(std::shared_ptr<detail::VcpuShared> shared)
+        : shared_(std::move(shared)), signal_(detail::ensure_kick_signal()) {}
+
+    void kick() const noexcept {
+        if (!shared_) return;
+        auto* run = reinterpret_cast<kvm_run*>(shared_->run_page.data());
+        std::atomic_ref<std::uint8_t>(run->immediate_exit).store(1, std::memory_order_release);
+        const pthread_t t = shared_->thread.load(std::memory_order_acquire);
+        if (t != pthread_t{}) ::pthread_kill(t, signal_);
+    }
+
+private:
+    std::shared_ptr<detail::VcpuShared> shared_;
+    int signal_ = 0;
+};
+
+#if KVMXX_ARCH_ARM64
+namespace arm64 {
+/// KVM_ARM_VCPU_INIT feature bits, by name.
+struct VcpuFeatures {
+    bool power_off = false;  ///< start stopped; the guest starts it with PSCI CPU_ON
+    bool psci_0_2 = true;    ///< PSCI 0.2+ (CPU_ON, SYSTEM_OFF, SYSTEM_RESET)
+    bool pmu_v3 = false;
+    bool sve = false;        ///< also finalizes SVE after init
+    bool ptrauth = false;    ///< address + generic pointer authentication
+
+    void apply(kvm_vcpu_init& init) const noexcept {
+        auto set = [&](unsigned bit) { init.features[bit / 32] |= 1u << (bit % 32); };
+        if (power_off) set(KVM_ARM_VCPU_POWER_OFF);
+        if (psci_0_2) set(KVM_ARM_VCPU_PSCI_0_2);
+        if (pmu_v3) set(KVM_ARM_VCPU_PMU_V3);
+        if (sve) set(KVM_ARM_VCPU_SVE);
+        if (ptrauth) {
+            set(KVM_ARM_VCPU_PTRAUTH_ADDRESS);
+            set(KVM_ARM_VCPU_PTRAUTH_GENERIC);
+        }
+    }
+};
+}  // namespace arm64
+#endif
+
+class Vcpu {
+public:
+    Vcpu() = default;
+    Vcpu(UniqueFd fd, std::uint32_t id, Mapping run_page)
+        : fd_(std::move(fd)), id_(id), shared_(std::make_shared<detail::VcpuShared>()) {
+        shared_->run_page = std::move(run_page);
+        run_ = reinterpret_cast<kvm_run*>(shared_->run_page.data());
+        run_size_ = shared_->run_page.size();
+    }
+
+    /// KVM_RUN: runs the guest until it needs us, and says why.
+    /// EINTR (a kick or any signal) is the `exit::Interrupted` value, not an error.
+    Result<Exit> run() {
+        shared_->thread.store(::pthread_self(), std::memory_order_relaxed);
+        const int r = ::ioctl(fd_.get(), KVM_RUN, 0);
+        if (r < 0) [[unlikely]]
+            return run_failed(errno);
+        Exit exit = decode_exit(*run_, run_size_);
+        if (trace::enabled()) [[unlikely]]
+            sys::trace_ioctl("KVM_RUN", trace::Args().dec("vcpu", id_).take() + " " +
+                                            detail::describe_exit(exit, run_->exit_reason), 0, 0);
+        return exit;
+    }
+
+    /// A handle other threads (or signal handlers) use to interrupt run().
+    VcpuKicker kicker() const { return VcpuKicker(shared_); }
+
+    /// KVM_GET_ONE_REG, typed: the register's width is checked at compile time.
+    ///
+    ///     std::uint64_t pc = *cpu.get(kvmxx::arm64::reg::pc);
+    template <class T>
+    Result<T> get(RegId<T> reg) const {
+        T value{};
+        auto r = get_one_reg(reg.id, {reinterpret_cast<std::uint8_t*>(&value), sizeof value});
+        if (!r) return unexpected<Error>(std::move(r).error());
+        return value;
+    }
+    /// KVM_SET_ONE_REG, typed.
+    ///
+    ///     cpu.set(kvmxx::arm64::reg::pc, 0x4000'0000);
+    template <class T>
+    Result<> set(RegId<T> reg, T value) {
+        return set_one_reg(reg.id, {reinterpret_cast<const std::uint8_t*>(&value), sizeof value});
+    }
+
+    /// KVM_GET_ONE_REG for an id known only at run time; `out` must be exactly its size.
+    Result<> get_one_reg(std::uint64_t id, std::span<std::uint8_t> out) const {
+        if (out.size() != reg_size(id))
+            return size_mismatch("KVM_GET_ONE_REG", id, out.size());
+        kvm_one_reg r{id, reinterpret_cast<std::uint64_t>(out.data())};
+        return sys::ioctl(fd_.get(), KVM_GET_ONE_REG, "KVM_GET_ONE_REG", &r, [&] { return describe_reg(id); })
+            .transform([](int) {});
+    }
+    /// KVM_SET_ONE_REG for an id known only at run time; `in` must be exactly its size.
+    Result<> set_one_reg(std::uint64_t id, std::span<const std::uint8_t> in) {
+        if (in.size() != reg_size(id))
+            return size_mismatch("KVM_SET_ONE_REG", id, in.size());
+        kvm_one_reg r{id, reinterpret_cast<std::uint64_t>(in.data())};
+        return sys::ioctl(fd_.get(), KVM_SET_ONE_REG, "KVM_SET_ONE_REG", &r, [&] {
+                   trace::Args a;
+                   a.raw(describe_reg(id));
+                   if (in.size() <= 8) a.hex("value", exit::load_le(in));
+                   return a.take();
+               })
+            .transform([](int) {});
+    }
+
+    /// KVM_GET_REG_LIST: every ONE_REG id this vCPU has.
+    Result<std::vector<std::uint64_t>> reg_list() const {
+        kvm_reg_list probe{};
+        auto first = ::ioctl(fd_.get(), KVM_GET_REG_LIST, &probe);  // E2BIG, with n filled in
+        if (first < 0 && errno != E2BIG) return fail_errno("KVM_GET_REG_LIST", describe_vcpu());
+        const std::uint64_t n = probe.n;
+        std::vector<std::uint64_t> buf(1 + n);
+        auto* list = reinterpret_cast<kvm_reg_list*>(buf.data());
+        list->n = n;
+        auto r = sys::ioctl(fd_.get(), KVM_GET_REG_LIST, "KVM_GET_REG_LIST", list,
+                            [&] { return trace::Args().dec("n", n).take(); });
+        if (!r) return unexpected<Error>(std::move(r).error());
+        return std::vector<std::uint64_t>(buf.begin() + 1, buf.begin() + 1 + list->n);
+    }
+
+    /// KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _STOPPED (arm64 powered off), ...
+    Result<std::uint32_t> mp_state() const {
+        kvm_mp_state s{};
+        return sys::ioctl(fd_.get(), KVM_GET_MP_STATE, "KVM_GET_MP_STATE", &s, [&] { return describe_vcpu(); })
+            .transform([&](int) { return s.mp_state; });
+    }
+    /// KVM_SET_MP_STATE.
+    Result<> set_mp_state(std::uint32_t state) {
+        kvm_mp_state s{state};
+        return sys::ioctl(fd_.get(), KVM_SET_MP_STATE, "KVM_SET_MP_STATE", &s,
+                          [&] { return trace::Args().raw(describe_vcpu()).dec("mp_state", state).take(); })
+            .transform([](int) {});
+    }
+
+    /// KVM_SET_DEVICE_ATTR on the vCPU (arm64 PMU and timer attributes).
+    Result<> set_attr(std::uint32_t group, std::uint64_t attr, const std::uint64_t* value = nullptr) {
+        return detail::set_attr(fd_.get(), group, attr, reinterpret_cast<std::uint64_t>(value));
+    }
+    /// KVM_HAS_DEVICE_ATTR on the vCPU.
+    bool has_attr(std::uint32_t group, std::uint64_t attr) const {
+        return detail::has_attr(fd_.get(), group, attr);
+    }
+
+#if KVMXX_ARCH_ARM64
+    /// KVM_ARM_VCPU_INIT with `init` (usually from Vm::preferred_target);
+    /// then KVM_ARM_VCPU_FINALIZE for SVE when asked.
+    Result<> init(const kvm_vcpu_init& init) {
+        auto r = sys::ioctl(fd_.get(), KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init, [&] {
+            return trace::Args().raw(describe_vcpu()).dec("target", init.target).hex("features", init.features[0]).take();
+        });
+        if (!r) return unexpected<Error>(std::move(r).error());
+        if (init.features[0] & (1u << KVM_ARM_VCPU_SVE)) {
+            int what = KVM_ARM_VCPU_SVE;
+            auto f = sys::ioctl(fd_.get(), KVM_ARM_VCPU_FINALIZE, "KVM_ARM_VCPU_FINALIZE", &what);
+            if (!f) return unexpected<Error>(std::move(f).error());
+        }
+        return {};
+    }
+#endif
+
+#if KVMXX_ARCH_X86_64
+    /// KVM_GET_REGS: general-purpose registers.
+    Result<kvm_regs> regs() const { return get_struct<kvm_regs>(KVM_GET_REGS, "KVM_GET_REGS"); }
+    /// KVM_SET_REGS.
+    Result<> set_regs(const kvm_regs& r) { return set_struct(KVM_SET_REGS, "KVM_SET_REGS", r); }
+    /// KVM_GET_SREGS: segment and control registers.
+    Result<kvm_sregs> sregs() const { return get_struct<kvm_sregs>(KVM_GET_SREGS, "KVM_GET_SREGS"); }
+    /// KVM_SET_SREGS.
+    Result<> set_sregs(const kvm_sregs& s) { return set_struct(KVM_SET_SREGS, "KVM_SET_SREGS", s); }
+
+    /// KVM_GET_MSRS for one MSR.
+    Result<std::uint64_t> msr(std::uint32_t index) const {
+        MsrBuffer b{};
+        b.head().nmsrs = 1;
+        b.entry().index = index;
+        auto r = sys::ioctl(fd_.get(), KVM_GET_MSRS, "KVM_GET_MSRS", &b.head(),
+                            [&] { return trace::Args().hex("msr", index).take(); });
+        if (!r) return unexpected<Error>(std::move(r).error());
+        if (*r != 1) return fail("KVM_GET_MSRS", EINVAL, "msr=" + trace::hex(index) + " is not supported");
+        return b.entry().data;
+    }
+    /// KVM_SET_MSRS for one MSR.
+    Result<> set_msr(std::uint32_t index, std::uint64_t value) {
+        MsrBuffer b{};
+        b.head().nmsrs = 1;
+        b.entry().index = index;
+        b.entry().data = value;
+        auto r = sys::ioctl(fd_.get(), KVM_SET_MSRS, "KVM_SET_MSRS", &b.head(),
+                            [&] { return trace::Args().hex("msr", index).hex("value", value).take(); });
+        if (!r) return unexpected<Error>(std::move(r).error());
+        if (*r != 1) return fail("KVM_SET_MSRS", EINVAL, "msr=" + trace::hex(index) + " was not accepted");
+        return {};
+    }
+
+    /// KVM_SET_CPUID2 with a table from Kvm::supported_cpuid() (a kvm_cpuid2 buffer).
+    Result<> set_cpuid(const kvm_cpuid2& table) {
+        return sys::ioctl(fd_.get(), KVM_SET_CPUID2, "KVM_SET_CPUID2", &table,
+                          [&] { return trace::Args().dec("nent", table.nent).take(); })
+            .transform([](int) {});
+    }
+#endif
+
+    /// The shared kvm_run page, for exits kvmxx does not decode.
+    kvm_run& raw_run() noexcept { return *run_; }
+    std::uint32_t id() const noexcept { return id_; }
+    int fd() const noexcept { return fd_.get(); }
+    bool valid() const noexcept { return fd_.valid(); }
+
+private:
+    Result<Exit> run_failed(int err) {
+        if (trace::enabled()) [[unlikely]]
+            sys::trace_ioctl("KVM_RUN", describe_vcpu(), -1, err);
+        if (err == EINTR) {
+            std::atomic_ref<std::uint8_t>(run_->immediate_exit).store(0, std::memory_order_relaxed);
+            return Exit{exit::Interrupted{}};
+        }
+        return fail("KVM_RUN", err, describe_vcpu());
+    }
+    std::string describe_vcpu() const { return trace::Args().dec("vcpu", id_).take(); }
+    std::string describe_reg(std::uint64_t id) const {
+        trace::Args a;
+        a.dec("vcpu", id_).hex("reg", id);
+        if (auto n = arm64::reg_name(id); !n.empty()) a.str("name", n);
+        return a.take();
+    }
+    static unexpected<Error> size_mismatch(const char* op, std::uint64_t id, std::size_t size) {
+        return fail(op, EINVAL,
+                    "reg=" + trace::hex(id) + " is " + std::to_string(reg_size(id)) + " bytes, buffer is " +
+                        std::to_string(size));
+    }
+
+#if KVMXX_ARCH_X86_64
+    /// A kvm_msrs header with room for one entry (the header ends in a flexible array).
+    struct MsrBuffer {
+        alignas(kvm_msrs) alignas(kvm_msr_entry) std::uint8_t bytes[sizeof(kvm_msrs) + sizeof(kvm_msr_entry)];
+        kvm_msrs& head() noexcept { return *reinterpret_cast<kvm_msrs*>(bytes); }
+        kvm_msr_entry& entry() noexcept { return head().entries[0]; }
+    };
+    template <class S>
+    Result<S> get_struct(unsigned long req, const char* name) const {
+        S s{};
+        return sys::ioctl(fd_.get(), req, name, &s, [&] { return describe_vcpu(); }).transform([&](int) { return s; });
+    }
+    template <class S>
+    Result<> set_struct(unsigned long req, const char* name, const S& s) {
+        return sys::ioctl(fd_.get(), req, name, &s, [&] { return describe_vcpu(); }).transform([](int) {});
+    }
+#endif
+
+    UniqueFd fd_;
+    std::uint32_t id_ = 0;
+    std::shared_ptr<detail::VcpuShared> shared_;
+    kvm_run* run_ = nullptr;
+    std::size_t run_size_ = 0;
+};
+
+KVMXX_END_NAMESPACE

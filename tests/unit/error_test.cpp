@@ -1,0 +1,56 @@
+// Error: one readable line, errno kept, std::error_code conversion, hints.
+#include <kvmxx/error.hpp>
+
+#include <gtest/gtest.h>
+
+#include <system_error>
+
+namespace {
+
+TEST(Error, MessageNamesOperationErrnoDetailAndHint) {
+    auto e = kvmxx::fail("KVM_CREATE_VCPU", EEXIST, "vcpu_id=0").error();
+    EXPECT_STREQ(e.operation(), "KVM_CREATE_VCPU");
+    EXPECT_EQ(e.errnum(), EEXIST);
+    EXPECT_EQ(e.detail(), "vcpu_id=0");
+    EXPECT_EQ(e.message(), "KVM_CREATE_VCPU: File exists (EEXIST) [vcpu_id=0]; hint: each vCPU id can be created once per VM");
+    EXPECT_EQ(e.message().find('\n'), std::string::npos);
+}
+
+TEST(Error, ConvertsToSystemErrorCode) {
+    auto e = kvmxx::fail("KVM_RUN", EFAULT).error();
+    std::error_code code = e;
+    EXPECT_EQ(code, std::errc::bad_address);
+    EXPECT_EQ(code.category(), std::system_category());
+    EXPECT_EQ(e.code().value(), EFAULT);
+}
+
+TEST(Error, HintsForMissingOrForbiddenDevKvm) {
+    auto missing = kvmxx::fail("open", ENOENT, "/dev/kvm").error();
+    EXPECT_NE(missing.hint().find("kvm"), std::string::npos);
+    EXPECT_NE(missing.hint().find("testbed"), std::string::npos);
+    auto denied = kvmxx::fail("open", EACCES, "/dev/kvm").error();
+    EXPECT_NE(denied.hint().find("kvm group"), std::string::npos);
+    auto busy = kvmxx::fail("VFIO_GROUP_SET_CONTAINER", EBUSY).error();
+    EXPECT_NE(busy.hint().find("in use"), std::string::npos);
+}
+
+TEST(Error, OverlappingSlotAndInvalidArgumentHintsNameTheFix) {
+    auto overlap = kvmxx::fail("KVM_SET_USER_MEMORY_REGION", EEXIST, "slot=1").error();
+    EXPECT_NE(overlap.hint().find("overlaps"), std::string::npos);
+    auto bad = kvmxx::fail("KVM_SET_USER_MEMORY_REGION", EINVAL, "slot=1").error();
+    EXPECT_NE(bad.hint().find("page aligned"), std::string::npos);
+}
+
+TEST(Error, NoHintWhereNoneHelps) {
+    auto e = kvmxx::fail("KVM_GET_ONE_REG", ENOENT, "reg=0x1").error();
+    EXPECT_TRUE(e.hint().empty());
+    EXPECT_EQ(e.message(), "KVM_GET_ONE_REG: No such file or directory (ENOENT) [reg=0x1]");
+}
+
+TEST(Error, ErrnoNames) {
+    EXPECT_STREQ(kvmxx::errno_name(EBUSY), "EBUSY");
+    EXPECT_STREQ(kvmxx::errno_name(ENOTTY), "ENOTTY");
+    EXPECT_STREQ(kvmxx::errno_name(100000), "E?");
+}
+
+}  // namespace

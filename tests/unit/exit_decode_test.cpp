@@ -1,0 +1,142 @@
+// decode_exit on kvm_run pages the test fills in, as the kernel would.
+#include <kvmxx/exit.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+namespace {
+
+struct RunPage {
+    static constexpr std::size_t size = 4096;
+    alignas(kvm_run) unsigned char bytes[size]{};
+    kvm_run& run() { return *reinterpret_cast<kvm_run*>(bytes); }
+};
+
+TEST(ExitDecode, MmioWriteCarriesAddressAndLittleEndianData) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_MMIO;
+    p.run().mmio.phys_addr = 0x0900'0000;
+    p.run().mmio.len = 4;
+    p.run().mmio.is_write = 1;
+    const unsigned char data[4] = {0x78, 0x56, 0x34, 0x12};
+    std::memcpy(p.run().mmio.data, data, 4);
+    auto exit = kvmxx::decode_exit(p.run(), p.size);
+    auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit);
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(w->address, 0x0900'0000u);
+    EXPECT_EQ(w->data.size(), 4u);
+    EXPECT_EQ(w->value(), 0x12345678u);
+}
+
+TEST(ExitDecode, MmioReadAnswerIsWrittenIntoKvmRun) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_MMIO;
+    p.run().mmio.phys_addr = 0x1000;
+    p.run().mmio.len = 2;
+    p.run().mmio.is_write = 0;
+    auto exit = kvmxx::decode_exit(p.run(), p.size);
+    auto* r = std::get_if<kvmxx::exit::MmioRead>(&exit);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->data.data(), p.run().mmio.data);  // no copy: the span is kvm_run itself
+    r->set(0xbeef'cafe);
+    EXPECT_EQ(p.run().mmio.data[0], 0xfe);
+    EXPECT_EQ(p.run().mmio.data[1], 0xca);
+    EXPECT_EQ(p.run().mmio.data[2], 0x00);  // only len bytes are written
+}
+
+TEST(ExitDecode, MmioWithImpossibleLengthIsUnknown) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_MMIO;
+    p.run().mmio.len = 9;
+    EXPECT_TRUE(std::holds_alternative<kvmxx::exit::Unknown>(kvmxx::decode_exit(p.run(), p.size)));
+}
+
+TEST(ExitDecode, PortIoOutAndInUseDataOffset) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_IO;
+    p.run().io.direction = KVM_EXIT_IO_OUT;
+    p.run().io.size = 1;
+    p.run().io.port = 0x3f8;
+    p.run().io.count = 1;
+    p.run().io.data_offset = 1024;
+    p.bytes[1024] = 'A';
+    auto out = kvmxx::decode_exit(p.run(), p.size);
+    auto* o = std::get_if<kvmxx::exit::IoOut>(&out);
+    ASSERT_NE(o, nullptr);
+    EXPECT_EQ(o->port, 0x3f8);
+    EXPECT_EQ(o->value(), 'A');
+
+    p.run().io.direction = KVM_EXIT_IO_IN;
+    p.run().io.size = 2;
+    auto in = kvmxx::decode_exit(p.run(), p.size);
+    auto* i = std::get_if<kvmxx::exit::IoIn>(&in);
+    ASSERT_NE(i, nullptr);
+    i->set(0x1234);
+    EXPECT_EQ(p.bytes[1024], 0x34);
+    EXPECT_EQ(p.bytes[1025], 0x12);
+}
+
+TEST(ExitDecode, PortIoDataOutsideTheMappingIsUnknownNotAnOverflow) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_IO;
+    p.run().io.size = 4;
+    p.run().io.count = 2;
+    p.run().io.data_offset = p.size - 4;  // 8 bytes would run past the page
+    EXPECT_TRUE(std::holds_alternative<kvmxx::exit::Unknown>(kvmxx::decode_exit(p.run(), p.size)));
+    p.run().io.data_offset = ~0ULL;
+    EXPECT_TRUE(std::holds_alternative<kvmxx::exit::Unknown>(kvmxx::decode_exit(p.run(), p.size)));
+}
+
+TEST(ExitDecode, SystemEventShutdownAndReset) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_SYSTEM_EVENT;
+    p.run().system_event.type = KVM_SYSTEM_EVENT_SHUTDOWN;
+    p.run().system_event.ndata = 2;
+    p.run().system_event.data[1] = 99;
+    auto e = kvmxx::decode_exit(p.run(), p.size);
+    auto* s = std::get_if<kvmxx::exit::SystemEvent>(&e);
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(s->is_shutdown());
+    EXPECT_EQ(s->data.size(), 2u);
+    EXPECT_EQ(s->data[1], 99u);
+    p.run().system_event.type = KVM_SYSTEM_EVENT_RESET;
+    p.run().system_event.ndata = 0;  // older kernels: only the flags word
+    auto r = kvmxx::decode_exit(p.run(), p.size);
+    EXPECT_TRUE(std::get<kvmxx::exit::SystemEvent>(r).is_reset());
+    EXPECT_EQ(std::get<kvmxx::exit::SystemEvent>(r).data.size(), 1u);
+}
+
+TEST(ExitDecode, SimpleAndErrorExits) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_HLT;
+    EXPECT_TRUE(std::holds_alternative<kvmxx::exit::Hlt>(kvmxx::decode_exit(p.run(), p.size)));
+    p.run().exit_reason = KVM_EXIT_SHUTDOWN;
+    EXPECT_TRUE(std::holds_alternative<kvmxx::exit::Shutdown>(kvmxx::decode_exit(p.run(), p.size)));
+    p.run().exit_reason = KVM_EXIT_INTR;
+    EXPECT_TRUE(std::holds_alternative<kvmxx::exit::Interrupted>(kvmxx::decode_exit(p.run(), p.size)));
+    p.run().exit_reason = KVM_EXIT_INTERNAL_ERROR;
+    p.run().internal.suberror = 3;
+    p.run().internal.ndata = 200;  // clamped to the 16 words that exist
+    auto ie = kvmxx::decode_exit(p.run(), p.size);
+    EXPECT_EQ(std::get<kvmxx::exit::InternalError>(ie).suberror, 3u);
+    EXPECT_EQ(std::get<kvmxx::exit::InternalError>(ie).data.size(), 16u);
+    p.run().exit_reason = KVM_EXIT_FAIL_ENTRY;
+    p.run().fail_entry.hardware_entry_failure_reason = 0x21;
+    p.run().fail_entry.cpu = 1;
+    auto fe = kvmxx::decode_exit(p.run(), p.size);
+    EXPECT_EQ(std::get<kvmxx::exit::FailEntry>(fe).reason, 0x21u);
+}
+
+TEST(ExitDecode, UnknownExitKeepsTheRawReason) {
+    RunPage p;
+    p.run().exit_reason = 4242;
+    auto e = kvmxx::decode_exit(p.run(), p.size);
+    ASSERT_TRUE(std::holds_alternative<kvmxx::exit::Unknown>(e));
+    EXPECT_EQ(std::get<kvmxx::exit::Unknown>(e).reason, 4242u);
+    EXPECT_STREQ(kvmxx::exit_reason_name(KVM_EXIT_MMIO), "KVM_EXIT_MMIO");
+    EXPECT_STREQ(kvmxx::exit_reason_name(4242), "KVM_EXIT_?");
+}
+
+}  // namespace
