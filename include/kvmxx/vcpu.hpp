@@ -37,6 +37,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 KVMXX_BEGIN_NAMESPACE
@@ -195,7 +196,7 @@ public:
     ///
     ///     cpu.set(kvmxx::arm64::reg::pc, 0x4000'0000);
     template <class T>
-    Result<> set(RegId<T> reg, T value) {
+    Result<> set(RegId<T> reg, std::type_identity_t<T> value) {  // the register's type decides, not the literal's
         return set_one_reg(reg.id, {reinterpret_cast<const std::uint8_t*>(&value), sizeof value});
     }
 

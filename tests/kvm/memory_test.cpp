@@ -1,0 +1,121 @@
+// Real-kernel tests: memory slots, read-only memory, dirty logging, ioeventfd.
+#include "test_vm.hpp"
+
+using namespace kvmtest;
+namespace reg = kvmxx::arm64::reg;
+
+namespace {
+
+constexpr std::uint64_t slot_a = 0x5000'0000, slot_b = 0x6000'0000;
+
+TEST(KvmMemory, ReadOnlySlotTurnsWritesIntoMmioExitsButReadsSeeMemory) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_ro_slot());
+    auto ro = t.vm.add_memory(slot_a, 0x1000, kvmxx::MemoryFlags::ReadOnly);
+    ASSERT_OK(ro);
+    std::memcpy(ro->host, "\x11\x22\x33\x44", 4);
+    ASSERT_OK(t.cpu().set(reg::x(5), slot_a));
+    ASSERT_OK(t.cpu().set(reg::x(2), 0x99));
+    auto blocked = expect_write(t.cpu());
+    EXPECT_EQ(blocked.address, slot_a);
+    EXPECT_EQ(blocked.value(), 0x99u);
+    auto seen = expect_write(t.cpu());
+    EXPECT_EQ(seen.address, report);
+    EXPECT_EQ(seen.value(), 0x44332211u);  // memory unchanged by the write
+}
+
+TEST(KvmMemory, TwoSlotsGuestCopiesBetweenThem) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_copy_slots());
+    auto a = t.vm.add_memory(slot_a, 0x1000);
+    auto b = t.vm.add_memory(slot_b, 0x1000);
+    ASSERT_OK(a);
+    ASSERT_OK(b);
+    EXPECT_NE(a->slot, b->slot);
+    const std::uint64_t word = 0x0102030405060708ULL;
+    ASSERT_OK(t.vm.write(slot_a, {reinterpret_cast<const std::uint8_t*>(&word), 8}));
+    ASSERT_OK(t.cpu().set(reg::x(5), slot_a));
+    ASSERT_OK(t.cpu().set(reg::x(7), slot_b));
+    EXPECT_EQ(expect_write(t.cpu()).value(), word);
+    std::uint64_t copied = 0;
+    ASSERT_OK(t.vm.read(slot_b, {reinterpret_cast<std::uint8_t*>(&copied), 8}));
+    EXPECT_EQ(copied, word);
+}
+
+TEST(KvmMemory, RemovedSlotBecomesMmio) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_load_report());
+    auto a = t.vm.add_memory(slot_a, 0x1000);
+    ASSERT_OK(a);
+    ASSERT_OK(t.vm.remove_memory(a->slot));
+    EXPECT_FALSE(t.vm.guest_span(slot_a, 8));
+    ASSERT_OK(t.cpu().set(reg::x(5), slot_a));
+    auto r = expect_read(t.cpu());
+    EXPECT_EQ(r.address, slot_a);
+    r.set(0x5a5a);
+    EXPECT_EQ(expect_write(t.cpu()).value(), 0x5a5au);
+}
+
+TEST(KvmMemory, OverlappingSlotIsEexistNamingTheRange) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_spin());
+    auto overlap = t.vm.add_memory(ram_base + 0x1000, 0x1000);
+    ASSERT_FALSE(overlap);
+    EXPECT_EQ(overlap.error().errnum(), EEXIST);
+    EXPECT_NE(overlap.error().detail().find("gpa=0x40001000"), std::string::npos);
+    EXPECT_NE(overlap.error().hint().find("overlaps"), std::string::npos);
+    EXPECT_EQ(t.vm.memory_regions().size(), 1u);  // the failed slot was not kept
+}
+
+TEST(KvmMemory, DirtyLogReportsExactlyThePagesTheGuestWrote) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_dirty_pages());
+    auto logged = t.vm.add_memory(slot_a, 16 * 0x1000, kvmxx::MemoryFlags::LogDirtyPages);
+    ASSERT_OK(logged);
+    auto before = t.vm.dirty_log(logged->slot);
+    ASSERT_OK(before);
+    EXPECT_TRUE(before->dirty_pages().empty());
+    ASSERT_OK(t.cpu().set(reg::x(5), slot_a));
+    ASSERT_OK(t.cpu().set(reg::x(2), 1));
+    (void)expect_write(t.cpu());
+    auto after = t.vm.dirty_log(logged->slot);
+    ASSERT_OK(after);
+    EXPECT_EQ(after->dirty_pages(), (std::vector<std::uint64_t>{slot_a + 0x1000, slot_a + 0x5000, slot_a + 0x9000}));
+    auto again = t.vm.dirty_log(logged->slot);  // reading clears the log
+    EXPECT_TRUE(again->dirty_pages().empty());
+}
+
+TEST(KvmIoeventfd, GuestWriteSignalsWithoutAnExitAndDatamatchFilters) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_ioevent());
+    auto plain = kvmxx::EventFd::create();
+    auto matched = kvmxx::EventFd::create();
+    ASSERT_OK(plain);
+    ASSERT_OK(matched);
+    ASSERT_OK(t.vm.ioeventfd(*plain, {.address = report + 0x1000, .length = 4}));
+    ASSERT_OK(t.vm.ioeventfd(*matched, {.address = report + 0x2000, .length = 4, .datamatch = 2}));
+    ASSERT_OK(t.cpu().set(reg::x(2), 7));
+    ASSERT_OK(t.cpu().set(reg::x(3), 1));
+    ASSERT_OK(t.cpu().set(reg::x(4), 2));
+    // The first write (+0x1000) must not exit; the unmatched one (+0x2000, value 1) must.
+    auto miss = expect_write(t.cpu());
+    EXPECT_EQ(miss.address, report + 0x2000);
+    EXPECT_EQ(miss.value(), 1u);
+    EXPECT_EQ(**plain->try_read(), 1u);
+    EXPECT_FALSE(matched->try_read()->has_value());
+    // The matching write signals; the next exit is the final report.
+    auto last = expect_write(t.cpu());
+    EXPECT_EQ(last.address, report);
+    EXPECT_EQ(**matched->try_read(), 1u);
+    ASSERT_OK(t.vm.remove_ioeventfd(*plain, {.address = report + 0x1000, .length = 4}));
+    auto gone = t.vm.remove_ioeventfd(*plain, {.address = report + 0x1000, .length = 4});
+    EXPECT_FALSE(gone);
+}
+
+}  // namespace
