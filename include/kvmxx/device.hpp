@@ -27,32 +27,24 @@ namespace detail {
 inline std::string describe_attr(int fd, std::uint32_t group, std::uint64_t attr) {
     return trace::Args().dec("fd", static_cast<std::uint64_t>(fd)).dec("group", group).hex("attr", attr).take();
 }
+/// The three device-attribute ioctls share one argument shape: (group, attr, addr).
+inline Result<> attr_ioctl(int fd, unsigned long request, const char* name, std::uint32_t group,
+                           std::uint64_t attr, std::uint64_t addr) {
+    kvm_device_attr a{};
+    a.group = group;
+    a.attr = attr;
+    a.addr = addr;
+    return sys::ioctl(fd, request, name, &a, [&] { return describe_attr(fd, group, attr); }).transform([](int) {});
+}
 /// KVM_SET_DEVICE_ATTR with `addr` pointing at the value (or 0 for "no value").
 inline Result<> set_attr(int fd, std::uint32_t group, std::uint64_t attr, std::uint64_t addr) {
-    kvm_device_attr a{};
-    a.group = group;
-    a.attr = attr;
-    a.addr = addr;
-    return sys::ioctl(fd, KVM_SET_DEVICE_ATTR, "KVM_SET_DEVICE_ATTR", &a,
-                      [&] { return describe_attr(fd, group, attr); })
-        .transform([](int) {});
+    return attr_ioctl(fd, KVM_SET_DEVICE_ATTR, "KVM_SET_DEVICE_ATTR", group, attr, addr);
 }
 inline Result<> get_attr(int fd, std::uint32_t group, std::uint64_t attr, std::uint64_t addr) {
-    kvm_device_attr a{};
-    a.group = group;
-    a.attr = attr;
-    a.addr = addr;
-    return sys::ioctl(fd, KVM_GET_DEVICE_ATTR, "KVM_GET_DEVICE_ATTR", &a,
-                      [&] { return describe_attr(fd, group, attr); })
-        .transform([](int) {});
+    return attr_ioctl(fd, KVM_GET_DEVICE_ATTR, "KVM_GET_DEVICE_ATTR", group, attr, addr);
 }
 inline bool has_attr(int fd, std::uint32_t group, std::uint64_t attr) {
-    kvm_device_attr a{};
-    a.group = group;
-    a.attr = attr;
-    return sys::ioctl(fd, KVM_HAS_DEVICE_ATTR, "KVM_HAS_DEVICE_ATTR", &a,
-                      [&] { return describe_attr(fd, group, attr); })
-        .has_value();
+    return attr_ioctl(fd, KVM_HAS_DEVICE_ATTR, "KVM_HAS_DEVICE_ATTR", group, attr, 0).has_value();
 }
 }  // namespace detail
 
