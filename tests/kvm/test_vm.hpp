@@ -105,19 +105,19 @@ inline kvmxx::Exit run(kvmxx::Vcpu& cpu) {
     }
 }
 
-/// Runs and expects a guest MMIO write; returns it (address 0 / value 0 on anything else).
-inline kvmxx::exit::MmioWrite expect_write(kvmxx::Vcpu& cpu) {
+/// Runs and expects an exit of kind `Kind`; on any other exit the test fails with a
+/// description of what came instead, and a value-initialised `Kind` is returned.
+template <class Kind>
+Kind expect_exit(kvmxx::Vcpu& cpu, const char* what) {
     auto exit = run(cpu);
-    if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit)) return *w;
-    ADD_FAILURE() << "expected an MMIO write exit, got " << kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason);
-    return {0, {}};
+    if (auto* k = std::get_if<Kind>(&exit)) return *k;
+    ADD_FAILURE() << "expected " << what << " exit, got " << kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason);
+    return Kind{};
 }
-
-inline kvmxx::exit::MmioRead expect_read(kvmxx::Vcpu& cpu) {
-    auto exit = run(cpu);
-    if (auto* r = std::get_if<kvmxx::exit::MmioRead>(&exit)) return *r;
-    ADD_FAILURE() << "expected an MMIO read exit, got " << kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason);
-    return {0, {}};
+inline kvmxx::exit::MmioWrite expect_write(kvmxx::Vcpu& cpu) { return expect_exit<kvmxx::exit::MmioWrite>(cpu, "an MMIO write"); }
+inline kvmxx::exit::MmioRead expect_read(kvmxx::Vcpu& cpu) { return expect_exit<kvmxx::exit::MmioRead>(cpu, "an MMIO read"); }
+inline kvmxx::exit::SystemEvent expect_system_event(kvmxx::Vcpu& cpu) {
+    return expect_exit<kvmxx::exit::SystemEvent>(cpu, "a system event");
 }
 
 }  // namespace kvmtest

@@ -109,18 +109,14 @@ TEST(KvmPsci, SystemOffEndsRunWithAShutdownEvent) {
     REQUIRE_KVM();
     TestVm t;
     TestVm::create(t, program_psci_off());
-    auto exit = run(t.cpu());
-    ASSERT_TRUE(std::holds_alternative<kvmxx::exit::SystemEvent>(exit));
-    EXPECT_TRUE(std::get<kvmxx::exit::SystemEvent>(exit).is_shutdown());
+    EXPECT_TRUE(expect_system_event(t.cpu()).is_shutdown());
 }
 
 TEST(KvmPsci, SystemResetEndsRunWithAResetEvent) {
     REQUIRE_KVM();
     TestVm t;
     TestVm::create(t, program_psci_reset());
-    auto exit = run(t.cpu());
-    ASSERT_TRUE(std::holds_alternative<kvmxx::exit::SystemEvent>(exit));
-    EXPECT_TRUE(std::get<kvmxx::exit::SystemEvent>(exit).is_reset());
+    EXPECT_TRUE(expect_system_event(t.cpu()).is_reset());
 }
 
 TEST(KvmPsci, SecondaryStaysOffUntilCpuOnStartsItWithTheContextId) {
