@@ -18,6 +18,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "uapi.hpp"
 #include "error.hpp"
 
 #include <linux/kvm.h>
@@ -40,27 +41,22 @@ struct Msi {
     std::optional<std::uint32_t> devid = std::nullopt;
 };
 
-/// The packed argument of KVM_SET_GSI_ROUTING: a `kvm_irq_routing` header
-/// followed by its entries, in one suitably aligned allocation.
+/// The packed argument of KVM_SET_GSI_ROUTING: the `kvm_irq_routing` header
+/// followed by its entries, in one suitably aligned allocation (see uapi.hpp for
+/// why this is not a `kvm_irq_routing*`).
 class RoutingTable {
 public:
-    explicit RoutingTable(std::size_t entries)
-        : words_((sizeof(kvm_irq_routing) + entries * sizeof(kvm_irq_routing_entry) + 7) / 8),
-          storage_(std::make_unique<std::uint64_t[]>(words_)) {
-        header()->nr = static_cast<std::uint32_t>(entries);
+    explicit RoutingTable(std::size_t entries) : arg_(entries) {
+        arg_.head().nr = static_cast<std::uint32_t>(entries);
     }
-    kvm_irq_routing* header() noexcept { return reinterpret_cast<kvm_irq_routing*>(storage_.get()); }
-    const kvm_irq_routing* header() const noexcept {
-        return reinterpret_cast<const kvm_irq_routing*>(storage_.get());
-    }
-    std::span<kvm_irq_routing_entry> entries() noexcept { return {header()->entries, header()->nr}; }
-    std::span<const kvm_irq_routing_entry> entries() const noexcept {
-        return {header()->entries, header()->nr};
-    }
+    const uapi::IrqRoutingHead& head() const noexcept { return arg_.head(); }
+    std::span<kvm_irq_routing_entry> entries() noexcept { return arg_.entries(arg_.head().nr); }
+    std::span<const kvm_irq_routing_entry> entries() const noexcept { return arg_.entries(arg_.head().nr); }
+    /// What KVM_SET_GSI_ROUTING takes.
+    const void* arg() const noexcept { return arg_.arg(); }
 
 private:
-    std::size_t words_;
-    std::unique_ptr<std::uint64_t[]> storage_;
+    uapi::FlexArg<uapi::IrqRoutingHead, kvm_irq_routing_entry> arg_;
 };
 
 class IrqRoute {

@@ -12,6 +12,7 @@
 #include "trace.hpp"
 #include "unique_fd.hpp"
 #include "vm.hpp"
+#include "x86/cpuid.hpp"
 
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -31,22 +32,6 @@ struct VmOptions {
     unsigned ipa_bits = 0;
 };
 
-#if KVMXX_ARCH_X86_64
-/// A `kvm_cpuid2` with room for its entries (KVM_GET_SUPPORTED_CPUID / KVM_SET_CPUID2).
-class CpuidTable {
-public:
-    explicit CpuidTable(std::uint32_t capacity)
-        : storage_((sizeof(kvm_cpuid2) + capacity * sizeof(kvm_cpuid_entry2) + 7) / 8) {
-        table().nent = capacity;
-    }
-    kvm_cpuid2& table() noexcept { return *reinterpret_cast<kvm_cpuid2*>(storage_.data()); }
-    const kvm_cpuid2& table() const noexcept { return *reinterpret_cast<const kvm_cpuid2*>(storage_.data()); }
-    std::span<kvm_cpuid_entry2> entries() noexcept { return {table().entries, table().nent}; }
-
-private:
-    std::vector<std::uint64_t> storage_;
-};
-#endif
 
 class Kvm {
 public:
@@ -112,8 +97,8 @@ public:
 #if KVMXX_ARCH_X86_64
     /// KVM_GET_SUPPORTED_CPUID: what a vCPU may be given with Vcpu::set_cpuid.
     Result<CpuidTable> supported_cpuid() const {
-        CpuidTable t(256);
-        auto r = sys::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, "KVM_GET_SUPPORTED_CPUID", &t.table());
+        CpuidTable t(256);  // KVM_MAX_CPUID_ENTRIES, not in the UAPI headers
+        auto r = sys::ioctl(fd_.get(), uapi::get_supported_cpuid, "KVM_GET_SUPPORTED_CPUID", t.arg());
         if (!r) return unexpected<Error>(std::move(r).error());
         return t;
     }

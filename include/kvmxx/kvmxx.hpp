@@ -11,6 +11,7 @@
 #include "mapping.hpp"
 #include "trace.hpp"
 #include "ioctl.hpp"
+#include "uapi.hpp"
 #include "concepts.hpp"
 #include "eventfd.hpp"
 #include "kvm_cap.hpp"
@@ -24,3 +25,4 @@
 #include "arm64/regs.hpp"
 #include "arm64/gic.hpp"
 #include "arm64/vgic.hpp"
+#include "x86/cpuid.hpp"

@@ -25,13 +25,16 @@
 #include "mapping.hpp"
 #include "reg_id.hpp"
 #include "trace.hpp"
+#include "uapi.hpp"
 #include "unique_fd.hpp"
+#include "x86/cpuid.hpp"
 
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -224,17 +227,17 @@ public:
 
     /// KVM_GET_REG_LIST: every ONE_REG id this vCPU has.
     Result<std::vector<std::uint64_t>> reg_list() const {
-        kvm_reg_list probe{};
-        auto first = ::ioctl(fd_.get(), KVM_GET_REG_LIST, &probe);  // E2BIG, with n filled in
+        uapi::RegListHead probe{};
+        auto first = ::ioctl(fd_.get(), uapi::get_reg_list, &probe);  // E2BIG, with n filled in
         if (first < 0 && errno != E2BIG) return fail_errno("KVM_GET_REG_LIST", describe_vcpu());
         const std::uint64_t n = probe.n;
-        std::vector<std::uint64_t> buf(1 + n);
-        auto* list = reinterpret_cast<kvm_reg_list*>(buf.data());
-        list->n = n;
-        auto r = sys::ioctl(fd_.get(), KVM_GET_REG_LIST, "KVM_GET_REG_LIST", list,
+        uapi::FlexArg<uapi::RegListHead, std::uint64_t> list(n);
+        list.head().n = n;
+        auto r = sys::ioctl(fd_.get(), uapi::get_reg_list, "KVM_GET_REG_LIST", list.arg(),
                             [&] { return trace::Args().dec("n", n).take(); });
         if (!r) return unexpected<Error>(std::move(r).error());
-        return std::vector<std::uint64_t>(buf.begin() + 1, buf.begin() + 1 + list->n);
+        auto ids = list.entries(list.head().n);
+        return std::vector<std::uint64_t>(ids.begin(), ids.end());
     }
 
     /// KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _STOPPED (arm64 powered off), ...
@@ -289,32 +292,34 @@ public:
 
     /// KVM_GET_MSRS for one MSR.
     Result<std::uint64_t> msr(std::uint32_t index) const {
-        MsrBuffer b{};
-        b.head().nmsrs = 1;
-        b.entry().index = index;
-        auto r = sys::ioctl(fd_.get(), KVM_GET_MSRS, "KVM_GET_MSRS", &b.head(),
+        OneMsr b{};
+        b.head.nmsrs = 1;
+        b.entry.index = index;
+        auto r = sys::ioctl(fd_.get(), uapi::get_msrs, "KVM_GET_MSRS", &b,
                             [&] { return trace::Args().hex("msr", index).take(); });
         if (!r) return unexpected<Error>(std::move(r).error());
         if (*r != 1) return fail("KVM_GET_MSRS", EINVAL, "msr=" + trace::hex(index) + " is not supported");
-        return b.entry().data;
+        return b.entry.data;
     }
     /// KVM_SET_MSRS for one MSR.
     Result<> set_msr(std::uint32_t index, std::uint64_t value) {
-        MsrBuffer b{};
-        b.head().nmsrs = 1;
-        b.entry().index = index;
-        b.entry().data = value;
-        auto r = sys::ioctl(fd_.get(), KVM_SET_MSRS, "KVM_SET_MSRS", &b.head(),
+        OneMsr b{};
+        b.head.nmsrs = 1;
+        b.entry.index = index;
+        b.entry.data = value;
+        auto r = sys::ioctl(fd_.get(), uapi::set_msrs, "KVM_SET_MSRS", &b,
                             [&] { return trace::Args().hex("msr", index).hex("value", value).take(); });
         if (!r) return unexpected<Error>(std::move(r).error());
         if (*r != 1) return fail("KVM_SET_MSRS", EINVAL, "msr=" + trace::hex(index) + " was not accepted");
         return {};
     }
 
-    /// KVM_SET_CPUID2 with a table from Kvm::supported_cpuid() (a kvm_cpuid2 buffer).
-    Result<> set_cpuid(const kvm_cpuid2& table) {
-        return sys::ioctl(fd_.get(), KVM_SET_CPUID2, "KVM_SET_CPUID2", &table,
-                          [&] { return trace::Args().dec("nent", table.nent).take(); })
+    /// KVM_SET_CPUID2 with a table from Kvm::supported_cpuid(), edited or not:
+    ///     auto table = kvm.supported_cpuid();
+    ///     cpu.set_cpuid(*table);
+    Result<> set_cpuid(const CpuidTable& table) {
+        return sys::ioctl(fd_.get(), uapi::set_cpuid2, "KVM_SET_CPUID2", table.arg(),
+                          [&] { return trace::Args().dec("nent", table.size()).take(); })
             .transform([](int) {});
     }
 #endif
@@ -349,12 +354,12 @@ private:
     }
 
 #if KVMXX_ARCH_X86_64
-    /// A kvm_msrs header with room for one entry (the header ends in a flexible array).
-    struct MsrBuffer {
-        alignas(kvm_msrs) alignas(kvm_msr_entry) std::uint8_t bytes[sizeof(kvm_msrs) + sizeof(kvm_msr_entry)];
-        kvm_msrs& head() noexcept { return *reinterpret_cast<kvm_msrs*>(bytes); }
-        kvm_msr_entry& entry() noexcept { return head().entries[0]; }
+    /// A kvm_msrs argument with one entry (see uapi.hpp for why not `kvm_msrs`).
+    struct OneMsr {
+        uapi::MsrsHead head;
+        kvm_msr_entry entry;
     };
+    static_assert(offsetof(OneMsr, entry) == sizeof(uapi::MsrsHead));
     template <class S>
     Result<S> get_struct(unsigned long req, const char* name) const {
         S s{};

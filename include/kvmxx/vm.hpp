@@ -289,7 +289,7 @@ public:
     /// KVM_SET_GSI_ROUTING: replaces the whole routing table with `route`.
     Result<> set_routes(const IrqRoute& route) {
         auto table = route.prepare(supports_msi_devid());
-        return sys::ioctl(fd_.get(), KVM_SET_GSI_ROUTING, "KVM_SET_GSI_ROUTING", table.header(), [&] {
+        return sys::ioctl(fd_.get(), uapi::set_gsi_routing, "KVM_SET_GSI_ROUTING", table.arg(), [&] {
                    return trace::Args().dec("entries", route.size()).take();
                })
             .transform([](int) {});

@@ -26,7 +26,7 @@ TEST(IrqRoute, PrepareKeepsDevidOnlyWhenTheKernelSupportsIt) {
     kvmxx::IrqRoute route;
     route.add_msi(1, {.address = 0x1000, .data = 1, .devid = 8}).add_msi(2, {.address = 0x1000, .data = 2});
     auto with = route.prepare(true);
-    EXPECT_EQ(with.header()->nr, 2u);
+    EXPECT_EQ(with.head().nr, 2u);
     EXPECT_EQ(with.entries()[0].flags, static_cast<std::uint32_t>(KVM_MSI_VALID_DEVID));
     EXPECT_EQ(with.entries()[0].u.msi.devid, 8u);
     EXPECT_EQ(with.entries()[1].flags, 0u);

@@ -1,0 +1,99 @@
+// kvmxx/uapi.hpp — the kernel's variable-length ioctl arguments, laid out the way C
+// lays them out, whatever the C++ compiler makes of the UAPI headers.
+//
+// Why this exists: the UAPI structs that end in a flexible array (kvm_cpuid2,
+// kvm_msrs, kvm_reg_list, kvm_irq_routing, ...) declare it with
+// __DECLARE_FLEX_ARRAY, which in the headers before Linux 6.7 wraps the array in
+// a struct that begins with an empty struct. An empty struct is 0 bytes in C but
+// 1 byte in C++, so on x86_64 a C++ translation unit sees sizeof(kvm_cpuid2) == 12
+// and the entries 4 bytes late. The struct size is part of the ioctl number
+// (KVM_GET_SUPPORTED_CPUID is _IOWR(KVMIO, 0x05, struct kvm_cpuid2)), so such a
+// call reaches the kernel as an unknown ioctl and fails with EINVAL. (The x86_64
+// testbed found this; arm64's g++ happens to lay these structs out as C does.)
+//
+// So kvmxx never uses those structs' sizes or array members. For each one a `Head`
+// struct holds the fields before the array; the ioctl number is rebuilt from it
+// (checked below against the numbers the kernel defines), and FlexArg puts the
+// entries right after the head, as the C layout does.
+#pragma once
+
+#include "config.hpp"
+
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+KVMXX_BEGIN_NAMESPACE
+namespace uapi {
+
+/// The fields of `struct kvm_reg_list` before `reg[]`.
+struct RegListHead {
+    __u64 n;
+};
+/// The fields of `struct kvm_irq_routing` before `entries[]`.
+struct IrqRoutingHead {
+    __u32 nr;
+    __u32 flags;
+};
+
+inline constexpr unsigned long get_reg_list = _IOWR(KVMIO, 0xb0, RegListHead);
+inline constexpr unsigned long set_gsi_routing = _IOW(KVMIO, 0x6a, IrqRoutingHead);
+// The numbers a C compiler computes from the UAPI headers (see the comment above).
+static_assert(get_reg_list == 0xc008aeb0UL);
+static_assert(set_gsi_routing == 0x4008ae6aUL);
+
+#if KVMXX_ARCH_X86_64
+/// The fields of `struct kvm_msrs` before `entries[]`.
+struct MsrsHead {
+    __u32 nmsrs;
+    __u32 pad;
+};
+/// The fields of `struct kvm_cpuid2` before `entries[]`.
+struct Cpuid2Head {
+    __u32 nent;
+    __u32 padding;
+};
+inline constexpr unsigned long get_msrs = _IOWR(KVMIO, 0x88, MsrsHead);
+inline constexpr unsigned long set_msrs = _IOW(KVMIO, 0x89, MsrsHead);
+inline constexpr unsigned long get_supported_cpuid = _IOWR(KVMIO, 0x05, Cpuid2Head);
+inline constexpr unsigned long set_cpuid2 = _IOW(KVMIO, 0x90, Cpuid2Head);
+static_assert(get_msrs == 0xc008ae88UL && set_msrs == 0x4008ae89UL);
+static_assert(get_supported_cpuid == 0xc008ae05UL && set_cpuid2 == 0x4008ae90UL);
+#endif
+
+/// A `Head` followed by room for `capacity` entries, zeroed, in one 8-byte
+/// aligned buffer: the argument of a variable-length ioctl.
+template <class Head, class Entry>
+class FlexArg {
+    static_assert(alignof(Entry) <= 8 && sizeof(Head) % alignof(Entry) == 0,
+                  "in C the entries start right after the head");
+
+public:
+    explicit FlexArg(std::size_t capacity)
+        : words_((sizeof(Head) + capacity * sizeof(Entry) + 7) / 8), capacity_(capacity) {}
+
+    Head& head() noexcept { return *reinterpret_cast<Head*>(words_.data()); }
+    const Head& head() const noexcept { return *reinterpret_cast<const Head*>(words_.data()); }
+    /// The first `n` entries (n ≤ capacity()).
+    std::span<Entry> entries(std::size_t n) noexcept { return {first(), n}; }
+    std::span<const Entry> entries(std::size_t n) const noexcept { return {first(), n}; }
+    std::size_t capacity() const noexcept { return capacity_; }
+    /// What the ioctl takes.
+    void* arg() noexcept { return words_.data(); }
+    const void* arg() const noexcept { return words_.data(); }
+
+private:
+    Entry* first() noexcept { return reinterpret_cast<Entry*>(reinterpret_cast<std::byte*>(words_.data()) + sizeof(Head)); }
+    const Entry* first() const noexcept {
+        return reinterpret_cast<const Entry*>(reinterpret_cast<const std::byte*>(words_.data()) + sizeof(Head));
+    }
+    std::vector<std::uint64_t> words_;
+    std::size_t capacity_;
+};
+
+}  // namespace uapi
+KVMXX_END_NAMESPACE
