@@ -19,6 +19,7 @@
 #include <linux/kvm.h>
 
 #include <cstdint>
+#include <type_traits>
 #include <string>
 
 KVMXX_BEGIN_NAMESPACE
@@ -65,9 +66,13 @@ public:
     Result<> set_attr(std::uint32_t group, std::uint64_t attr) const {
         return detail::set_attr(fd_.get(), group, attr, 0);
     }
-    /// KVM_GET_DEVICE_ATTR of a 64-bit value.
-    Result<std::uint64_t> get_attr(std::uint32_t group, std::uint64_t attr) const {
-        std::uint64_t v = 0;
+    /// KVM_GET_DEVICE_ATTR into a `T`: the kernel writes as many bytes as the
+    /// attribute has, so ask for the attribute's own width, e.g.
+    ///     auto n = gic.device().get_attr<std::uint32_t>(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0);
+    template <class T = std::uint64_t>
+        requires(std::is_trivially_copyable_v<T>)
+    Result<T> get_attr(std::uint32_t group, std::uint64_t attr) const {
+        T v{};
         return detail::get_attr(fd_.get(), group, attr, reinterpret_cast<std::uint64_t>(&v))
             .transform([&] { return v; });
     }

@@ -40,6 +40,7 @@ enum class Cap : int {
     ImmediateExit = KVM_CAP_IMMEDIATE_EXIT,
     MsiDevid = KVM_CAP_MSI_DEVID,
     ManualDirtyLogProtect2 = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+    HaltPoll = KVM_CAP_HALT_POLL,
     ArmPsci = KVM_CAP_ARM_PSCI,
     ArmPsci02 = KVM_CAP_ARM_PSCI_0_2,
     ArmPmuV3 = KVM_CAP_ARM_PMU_V3,
@@ -54,6 +55,7 @@ enum class Cap : int {
     Vapic = KVM_CAP_VAPIC,
     X2apicApi = KVM_CAP_X2APIC_API,
     SplitIrqchip = KVM_CAP_SPLIT_IRQCHIP,
+    X86DisableExits = KVM_CAP_X86_DISABLE_EXITS,
     X86UserSpaceMsr = KVM_CAP_X86_USER_SPACE_MSR,
 };
 
@@ -87,6 +89,7 @@ inline const char* cap_name(Cap cap) noexcept {
         case Cap::ImmediateExit: return "KVM_CAP_IMMEDIATE_EXIT";
         case Cap::MsiDevid: return "KVM_CAP_MSI_DEVID";
         case Cap::ManualDirtyLogProtect2: return "KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2";
+        case Cap::HaltPoll: return "KVM_CAP_HALT_POLL";
         case Cap::ArmPsci: return "KVM_CAP_ARM_PSCI";
         case Cap::ArmPsci02: return "KVM_CAP_ARM_PSCI_0_2";
         case Cap::ArmPmuV3: return "KVM_CAP_ARM_PMU_V3";
@@ -101,6 +104,7 @@ inline const char* cap_name(Cap cap) noexcept {
         case Cap::Vapic: return "KVM_CAP_VAPIC";
         case Cap::X2apicApi: return "KVM_CAP_X2APIC_API";
         case Cap::SplitIrqchip: return "KVM_CAP_SPLIT_IRQCHIP";
+        case Cap::X86DisableExits: return "KVM_CAP_X86_DISABLE_EXITS";
         case Cap::X86UserSpaceMsr: return "KVM_CAP_X86_USER_SPACE_MSR";
     }
     return "KVM_CAP_?";

@@ -1,8 +1,8 @@
-// Real-kernel tests: memory slots, read-only memory, dirty logging, ioeventfd.
+// Real-kernel tests on every architecture: memory slots, read-only memory, dirty
+// logging, ioeventfd.
 #include "test_vm.hpp"
 
 using namespace kvmtest;
-namespace reg = kvmxx::arm64::reg;
 
 namespace {
 
@@ -15,8 +15,8 @@ TEST(KvmMemory, ReadOnlySlotTurnsWritesIntoMmioExitsButReadsSeeMemory) {
     auto ro = t.vm.add_memory(slot_a, 0x1000, kvmxx::MemoryFlags::ReadOnly);
     ASSERT_OK(ro);
     std::memcpy(ro->host, "\x11\x22\x33\x44", 4);
-    ASSERT_OK(t.cpu().set(reg::x(5), slot_a));
-    ASSERT_OK(t.cpu().set(reg::x(2), 0x99));
+    ASSERT_OK(set_arg(t.cpu(), 5, slot_a));
+    ASSERT_OK(set_arg(t.cpu(), 2, 0x99));
     auto blocked = expect_write(t.cpu());
     EXPECT_EQ(blocked.address, slot_a);
     EXPECT_EQ(blocked.value(), 0x99u);
@@ -34,13 +34,13 @@ TEST(KvmMemory, TwoSlotsGuestCopiesBetweenThem) {
     ASSERT_OK(a);
     ASSERT_OK(b);
     EXPECT_NE(a->slot, b->slot);
-    const std::uint64_t word = 0x0102030405060708ULL;
-    ASSERT_OK(t.vm.write(slot_a, {reinterpret_cast<const std::uint8_t*>(&word), 8}));
-    ASSERT_OK(t.cpu().set(reg::x(5), slot_a));
-    ASSERT_OK(t.cpu().set(reg::x(7), slot_b));
+    const auto word = static_cast<guest_word>(0x0102030405060708ULL);
+    ASSERT_OK(t.vm.write(slot_a, {reinterpret_cast<const std::uint8_t*>(&word), sizeof word}));
+    ASSERT_OK(set_arg(t.cpu(), 5, slot_a));
+    ASSERT_OK(set_arg(t.cpu(), 7, slot_b));
     EXPECT_EQ(expect_write(t.cpu()).value(), word);
-    std::uint64_t copied = 0;
-    ASSERT_OK(t.vm.read(slot_b, {reinterpret_cast<std::uint8_t*>(&copied), 8}));
+    guest_word copied = 0;
+    ASSERT_OK(t.vm.read(slot_b, {reinterpret_cast<std::uint8_t*>(&copied), sizeof copied}));
     EXPECT_EQ(copied, word);
 }
 
@@ -52,7 +52,7 @@ TEST(KvmMemory, RemovedSlotBecomesMmio) {
     ASSERT_OK(a);
     ASSERT_OK(t.vm.remove_memory(a->slot));
     EXPECT_FALSE(t.vm.guest_span(slot_a, 8));
-    ASSERT_OK(t.cpu().set(reg::x(5), slot_a));
+    ASSERT_OK(set_arg(t.cpu(), 5, slot_a));
     auto r = expect_read(t.cpu());
     EXPECT_EQ(r.address, slot_a);
     r.set(0x5a5a);
@@ -80,8 +80,8 @@ TEST(KvmMemory, DirtyLogReportsExactlyThePagesTheGuestWrote) {
     auto before = t.vm.dirty_log(logged->slot);
     ASSERT_OK(before);
     EXPECT_TRUE(before->dirty_pages().empty());
-    ASSERT_OK(t.cpu().set(reg::x(5), slot_a));
-    ASSERT_OK(t.cpu().set(reg::x(2), 1));
+    ASSERT_OK(set_arg(t.cpu(), 5, slot_a));
+    ASSERT_OK(set_arg(t.cpu(), 2, 1));
     (void)expect_write(t.cpu());
     auto after = t.vm.dirty_log(logged->slot);
     ASSERT_OK(after);
@@ -100,9 +100,9 @@ TEST(KvmIoeventfd, GuestWriteSignalsWithoutAnExitAndDatamatchFilters) {
     ASSERT_OK(matched);
     ASSERT_OK(t.vm.ioeventfd(*plain, {.address = report + 0x1000, .length = 4}));
     ASSERT_OK(t.vm.ioeventfd(*matched, {.address = report + 0x2000, .length = 4, .datamatch = 2}));
-    ASSERT_OK(t.cpu().set(reg::x(2), 7));
-    ASSERT_OK(t.cpu().set(reg::x(3), 1));
-    ASSERT_OK(t.cpu().set(reg::x(4), 2));
+    ASSERT_OK(set_arg(t.cpu(), 2, 7));
+    ASSERT_OK(set_arg(t.cpu(), 3, 1));
+    ASSERT_OK(set_arg(t.cpu(), 4, 2));
     // The first write (+0x1000) must not exit; the unmatched one (+0x2000, value 1) must.
     auto miss = expect_write(t.cpu());
     EXPECT_EQ(miss.address, report + 0x2000);

@@ -21,24 +21,29 @@
         return {guest_##name, static_cast<std::size_t>(guest_##name##_end - guest_##name)}; \
     }
 
+// Programs every architecture has (kvm/<arch>/guest.S), used by the shared tests.
 GUEST_PROGRAM(mmio_rw)
-GUEST_PROGRAM(psci_off)
-GUEST_PROGRAM(psci_reset)
-GUEST_PROGRAM(cpu_on)
 GUEST_PROGRAM(ro_slot)
 GUEST_PROGRAM(copy_slots)
 GUEST_PROGRAM(dirty_pages)
 GUEST_PROGRAM(load_report)
 GUEST_PROGRAM(ioevent)
 GUEST_PROGRAM(spin)
-GUEST_PROGRAM(gic_irq)
 
 namespace kvmtest {
 
 inline constexpr std::uint64_t ram_base = 0x4000'0000;
 inline constexpr std::uint64_t ram_size = 2 << 20;
 inline constexpr std::uint64_t report = 0x0a00'0000;
-inline constexpr std::uint64_t program_stride = 0x2000;  // keeps the 2 KiB vector alignment  // the guest programs' MMIO window
+inline constexpr std::uint64_t program_stride = 0x2000;  // keeps arm64's 2 KiB vector alignment
+
+/// The width of the guest's natural load and store: the arm64 programs move
+/// x registers; the x86_64 ones run in real mode, whose widest GPR is 32 bits.
+#if KVMXX_ARCH_ARM64
+using guest_word = std::uint64_t;
+#else
+using guest_word = std::uint32_t;
+#endif
 
 inline bool have_kvm() { return ::access("/dev/kvm", F_OK) == 0; }
 
@@ -52,6 +57,69 @@ inline bool have_kvm() { return ::access("/dev/kvm", F_OK) == 0; }
 /// Fails the current test with the library's own message when `r` holds an error.
 #define ASSERT_OK(r) ASSERT_TRUE(r) << (r).error().message()
 
+#if KVMXX_ARCH_ARM64
+/// vCPU `id` initialised with PSCI 0.2; vCPU 0 starts at `entry`, the others powered off.
+inline kvmxx::Result<kvmxx::Vcpu> create_vcpu_at(kvmxx::Vm& vm, unsigned id, std::uint64_t entry) {
+    auto cpu = vm.create_vcpu(id, {.power_off = id != 0});
+    if (!cpu || id != 0) return cpu;
+    if (auto r = cpu->set(kvmxx::arm64::reg::pc, entry); !r) return kvmxx::unexpected<kvmxx::Error>(r.error());
+    return cpu;
+}
+
+/// The shared programs take their inputs in registers: arm64 names them x2..x7.
+inline kvmxx::Result<> set_arg(kvmxx::Vcpu& cpu, unsigned x, std::uint64_t value) {
+    return cpu.set(kvmxx::arm64::reg::x(x), value);
+}
+#else
+/// A real-mode segment: selector 0, the given base, and a 4 GiB limit ("unreal
+/// mode"), so 32-bit addresses reach the MMIO windows above 1 MiB.
+inline kvm_segment real_mode_segment(std::uint64_t base, std::uint8_t type) {
+    kvm_segment s{};
+    s.base = base;
+    s.limit = 0xffff'ffff;
+    s.type = type;
+    s.present = 1;
+    s.s = 1;
+    s.g = 1;
+    return s;
+}
+
+/// vCPU `id` in real mode: CS based at `entry` with IP 0 (so the programs need no
+/// relocation), data and stack segments flat from 0.
+inline kvmxx::Result<kvmxx::Vcpu> create_vcpu_at(kvmxx::Vm& vm, unsigned id, std::uint64_t entry) {
+    auto cpu = vm.create_vcpu(id);
+    if (!cpu) return cpu;
+    auto sregs = cpu->sregs();
+    if (!sregs) return kvmxx::unexpected<kvmxx::Error>(sregs.error());
+    sregs->cs = real_mode_segment(entry, 0xb);  // execute/read, accessed
+    for (kvm_segment* data : {&sregs->ds, &sregs->es, &sregs->ss, &sregs->fs, &sregs->gs})
+        *data = real_mode_segment(0, 0x3);  // read/write, accessed
+    if (auto r = cpu->set_sregs(*sregs); !r) return kvmxx::unexpected<kvmxx::Error>(r.error());
+    kvm_regs regs{};
+    regs.rip = 0;
+    regs.rflags = 0x2;  // bit 1 is always set
+    regs.rsp = ram_base + ram_size - 0x10;
+    if (auto r = cpu->set_regs(regs); !r) return kvmxx::unexpected<kvmxx::Error>(r.error());
+    return cpu;
+}
+
+/// The shared programs take their inputs in registers named after arm64's x2..x7;
+/// the x86_64 programs use eax (x2), ecx (x3), edx (x4), esi (x5), edi (x7).
+inline kvmxx::Result<> set_arg(kvmxx::Vcpu& cpu, unsigned x, std::uint64_t value) {
+    auto regs = cpu.regs();
+    if (!regs) return kvmxx::unexpected<kvmxx::Error>(regs.error());
+    switch (x) {
+        case 2: regs->rax = value; break;
+        case 3: regs->rcx = value; break;
+        case 4: regs->rdx = value; break;
+        case 5: regs->rsi = value; break;
+        case 7: regs->rdi = value; break;
+        default: return kvmxx::fail("set_arg", EINVAL, "no x86_64 register stands for x" + std::to_string(x));
+    }
+    return cpu.set_regs(*regs);
+}
+#endif
+
 /// A VM with RAM at ram_base holding `program`, and vCPUs 0..n-1 starting there.
 struct TestVm {
     kvmxx::Kvm kvm;
@@ -60,8 +128,17 @@ struct TestVm {
     std::vector<kvmxx::Vcpu> cpus;
     std::uint64_t entry = ram_base;  ///< where the program was loaded and vCPU 0 starts
 
-    /// Everything in one call. Secondaries start powered off (they wait for PSCI CPU_ON).
+    /// Everything in one call. On arm64 secondaries start powered off (they wait
+    /// for PSCI CPU_ON); on x86_64 every vCPU starts in real mode at the program.
     static void create(TestVm& t, std::span<const std::uint8_t> program, unsigned ncpus = 1) {
+        open(t);
+        if (::testing::Test::HasFatalFailure()) return;
+        load(t, program, ncpus);
+    }
+
+    /// The first half of create(): /dev/kvm, a VM and its RAM, no vCPUs yet (for
+    /// what must happen before the first vCPU, such as some KVM_ENABLE_CAPs).
+    static void open(TestVm& t) {
         auto kvm = kvmxx::Kvm::open();
         ASSERT_OK(kvm);
         t.kvm = std::move(*kvm);
@@ -71,6 +148,10 @@ struct TestVm {
         auto ram = t.vm.add_memory(ram_base, ram_size);
         ASSERT_OK(ram);
         t.ram = *ram;
+    }
+
+    /// The second half: copies `program` into RAM and creates vCPUs 0..ncpus-1 at it.
+    static void load(TestVm& t, std::span<const std::uint8_t> program, unsigned ncpus = 1) {
         // Each VM of the run loads its program at a different address. Under QEMU's
         // TCG (the testbed), a guest that reuses the PC *and* the host page of an
         // earlier test's code was seen executing the earlier code (a stale
@@ -81,11 +162,8 @@ struct TestVm {
         __builtin___clear_cache(reinterpret_cast<char*>(t.ram.host),
                                 reinterpret_cast<char*>(t.ram.host + ram_size));
         for (unsigned i = 0; i < ncpus; ++i) {
-            auto cpu = t.vm.create_vcpu(i, {.power_off = i != 0});
+            auto cpu = create_vcpu_at(t.vm, i, t.entry);
             ASSERT_OK(cpu);
-            if (i == 0) {
-                ASSERT_OK(cpu->set(kvmxx::arm64::reg::pc, t.entry));
-            }
             t.cpus.push_back(std::move(*cpu));
         }
     }

@@ -1,5 +1,5 @@
 // Real-kernel tests: the in-kernel VGIC, irqfd (edge and level+resample), routing, MSIs.
-#include "test_vm.hpp"
+#include "../test_vm.hpp"
 
 #include <dirent.h>
 
@@ -8,6 +8,8 @@
 using namespace kvmtest;
 using namespace std::chrono_literals;
 namespace arm64 = kvmxx::arm64;
+
+GUEST_PROGRAM(gic_irq)
 
 namespace {
 
@@ -163,6 +165,26 @@ TEST(KvmVgic, VcpuAfterGicInitIsEbusyWithHint) {
     ASSERT_FALSE(late);
     EXPECT_EQ(late.error().errnum(), EBUSY);
     EXPECT_NE(late.error().hint().find("before the VGIC is initialized"), std::string::npos);
+}
+
+TEST(KvmDevice, GicAttributesCanBeQueriedAndReadBack) {
+    REQUIRE_KVM();
+    GicVm t;
+    GicVm::create(t);
+    const kvmxx::Device& dev = t.gic->device();
+    EXPECT_EQ(dev.type(), static_cast<std::uint32_t>(KVM_DEV_TYPE_ARM_VGIC_V3));
+    EXPECT_TRUE(dev.has_attr(KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT));
+    EXPECT_TRUE(dev.has_attr(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0));
+    EXPECT_FALSE(dev.has_attr(KVM_DEV_ARM_VGIC_GRP_CTRL, 0x7777));
+    auto nr = dev.get_attr<std::uint32_t>(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0);
+    ASSERT_OK(nr);
+    EXPECT_EQ(*nr, arm64::GicLayout{}.nr_irqs);
+    auto dist = dev.get_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST);
+    ASSERT_OK(dist);
+    EXPECT_EQ(*dist, arm64::GicLayout{}.distributor);
+    auto unknown = dev.get_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, 0x7777);
+    ASSERT_FALSE(unknown);
+    EXPECT_STREQ(unknown.error().operation(), "KVM_GET_DEVICE_ATTR");
 }
 
 TEST(KvmFdLeak, TwoHundredVmVcpuGicCyclesLeaveTheFdCountUnchanged) {

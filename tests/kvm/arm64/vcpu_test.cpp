@@ -1,8 +1,9 @@
-// Real-kernel tests: MMIO exits, registers, PSCI, kicks.
-#include "test_vm.hpp"
+// Real-kernel tests, arm64: MMIO exits, registers, PSCI, mp_state, vCPU attributes.
+#include "../test_vm.hpp"
 
-#include <atomic>
-#include <thread>
+GUEST_PROGRAM(psci_off)
+GUEST_PROGRAM(psci_reset)
+GUEST_PROGRAM(cpu_on)
 
 using namespace kvmtest;
 namespace reg = kvmxx::arm64::reg;
@@ -133,58 +134,40 @@ TEST(KvmPsci, SecondaryStaysOffUntilCpuOnStartsItWithTheContextId) {
     EXPECT_EQ(hello.value(), 0x77u);
 }
 
-TEST(KvmKick, ThousandKicksFromAnotherThreadEachInterruptRun) {
+TEST(KvmMpState, SettingRunnableStartsAPoweredOffSecondaryWithoutPsci) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_load_report(), 2);
+    auto& second = t.cpu(1);
+    EXPECT_EQ(*second.mp_state(), static_cast<std::uint32_t>(KVM_MP_STATE_STOPPED));
+    ASSERT_OK(second.set(reg::pc, t.entry));
+    ASSERT_OK(second.set(reg::x(5), report + 0x40));
+    ASSERT_OK(second.set_mp_state(KVM_MP_STATE_RUNNABLE));
+    EXPECT_EQ(*second.mp_state(), static_cast<std::uint32_t>(KVM_MP_STATE_RUNNABLE));
+    auto r = expect_read(second);  // a stopped vCPU would not run at all
+    EXPECT_EQ(r.address, report + 0x40);
+    auto bad = second.set_mp_state(0x1234);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().errnum(), EINVAL);
+    EXPECT_STREQ(bad.error().operation(), "KVM_SET_MP_STATE");
+}
+
+TEST(KvmVcpuAttr, TimerInterruptIsAVcpuAttributeThatTakesOnlyAPpi) {
     REQUIRE_KVM();
     TestVm t;
     TestVm::create(t, program_spin());
-    auto kicker = t.cpu().kicker();
-    std::atomic<int> phase{0};  // 1: armed by the vCPU thread, 2: kicked
-    constexpr int kicks = 1000;
-    std::thread other([&] {
-        for (int i = 0; i < kicks; ++i) {
-            while (phase.load() != 1) std::this_thread::yield();
-            kicker.kick();
-            phase.store(2);
-        }
-    });
-    int interrupted = 0;
-    for (int i = 0; i < kicks; ++i) {
-        phase.store(1);
-        auto exit = t.cpu().run();
-        ASSERT_OK(exit);
-        if (std::holds_alternative<kvmxx::exit::Interrupted>(*exit)) ++interrupted;
-        while (phase.load() != 2) std::this_thread::yield();
-    }
-    other.join();
-    EXPECT_EQ(interrupted, kicks);
-    EXPECT_EQ(t.cpu().raw_run().immediate_exit, 0) << "run() must clear immediate_exit after a kick";
-}
-
-TEST(KvmErrors, DuplicateVcpuIdIsEexistWithHint) {
-    REQUIRE_KVM();
-    TestVm t;
-    TestVm::create(t, program_spin());
-    auto again = t.vm.create_vcpu(0);
-    ASSERT_FALSE(again);
-    EXPECT_EQ(again.error().errnum(), EEXIST);
-    EXPECT_STREQ(again.error().operation(), "KVM_CREATE_VCPU");
-    EXPECT_NE(again.error().hint().find("once per VM"), std::string::npos);
-}
-
-TEST(KvmTrace, RunLinesDecodeTheExit) {
-    REQUIRE_KVM();
-    std::vector<std::string> lines;
-    kvmxx::trace::set_sink([](std::string_view l, void* v) { static_cast<std::vector<std::string>*>(v)->emplace_back(l); },
-                           &lines);
-    TestVm t;
-    TestVm::create(t, program_mmio_rw());
-    ASSERT_OK(t.cpu().set(reg::x(2), 0x42));
-    kvmxx::trace::enable();
-    (void)expect_write(t.cpu());
-    kvmxx::trace::disable();
-    kvmxx::trace::set_sink(nullptr);
-    ASSERT_EQ(lines.size(), 1u);
-    EXPECT_EQ(lines[0], "KVM_RUN vcpu=0 exit=KVM_EXIT_MMIO dir=write addr=0xa000000 len=4 data=0x42 -> 0");
+    auto& cpu = t.cpu();
+    EXPECT_TRUE(cpu.has_attr(KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER));
+    EXPECT_FALSE(cpu.has_attr(KVM_ARM_VCPU_TIMER_CTRL, 0x99));
+    // The timer's interrupt can only be routed once an in-kernel GIC exists.
+    auto gic = kvmxx::arm64::Vgic::create(t.vm);
+    ASSERT_OK(gic);
+    const std::uint64_t ppi = 28, sgi = 5;
+    ASSERT_OK(cpu.set_attr(KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER, &ppi));
+    auto refused = cpu.set_attr(KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER, &sgi);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().errnum(), EINVAL);
+    EXPECT_STREQ(refused.error().operation(), "KVM_SET_DEVICE_ATTR");
 }
 
 }  // namespace

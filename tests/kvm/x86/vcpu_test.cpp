@@ -1,0 +1,225 @@
+// Real-kernel tests, x86_64: a real-mode guest doing port I/O and MMIO, HLT and
+// triple-fault exits, regs/sregs/MSR/CPUID round trips, mp_state, and a
+// capability that changes what the guest's HLT does.
+#include "../test_vm.hpp"
+
+#include <dirent.h>
+
+#include <cstring>
+
+GUEST_PROGRAM(pio)
+GUEST_PROGRAM(regs_echo)
+GUEST_PROGRAM(cpuid_msr)
+GUEST_PROGRAM(triple_fault)
+GUEST_PROGRAM(hlt_report)
+
+using namespace kvmtest;
+
+namespace {
+
+constexpr std::uint16_t port = 0x500;
+
+kvmxx::exit::IoOut expect_out(kvmxx::Vcpu& cpu) { return expect_exit<kvmxx::exit::IoOut>(cpu, "a port write"); }
+kvmxx::exit::IoIn expect_in(kvmxx::Vcpu& cpu) { return expect_exit<kvmxx::exit::IoIn>(cpu, "a port read"); }
+
+TEST(KvmX86Pio, OutAndInRoundTripWithEveryWidthThenHltExits) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_pio());
+    ASSERT_OK(set_arg(t.cpu(), 2, 0x11223344));
+    for (std::uint8_t size : {1, 2, 4}) {
+        auto out = expect_out(t.cpu());
+        EXPECT_EQ(out.port, port);
+        EXPECT_EQ(out.size, size);
+        EXPECT_EQ(out.count, 1u);
+        EXPECT_EQ(out.value(), 0x11223344u & (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1));
+    }
+    auto in = expect_in(t.cpu());
+    EXPECT_EQ(in.port, port);
+    ASSERT_EQ(in.size, 4);
+    in.set(0xcafe0042);  // must reach the guest's eax
+    EXPECT_EQ(expect_out(t.cpu()).value(), 0xcafe0042u);
+    auto byte = expect_in(t.cpu());
+    ASSERT_EQ(byte.size, 1);
+    byte.set(0x99);
+    EXPECT_EQ(expect_out(t.cpu()).value(), 0xcafe0099u) << "a 1-byte in replaces al only";
+    (void)expect_exit<kvmxx::exit::Hlt>(t.cpu(), "a HLT");
+}
+
+TEST(KvmX86Mmio, WritesAndReadsRoundTripWithEveryWidth) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_mmio_rw());
+    ASSERT_OK(set_arg(t.cpu(), 2, 0xcafef00d));
+    auto w = expect_write(t.cpu());
+    EXPECT_EQ(w.address, report);
+    EXPECT_EQ(w.data.size(), 4u);
+    EXPECT_EQ(w.value(), 0xcafef00du);
+    auto r = expect_read(t.cpu());
+    EXPECT_EQ(r.address, report + 8);
+    ASSERT_EQ(r.data.size(), 4u);
+    r.set(0x55667788);  // must reach the guest's ecx
+    auto echo = expect_write(t.cpu());
+    EXPECT_EQ(echo.address, report + 16);
+    EXPECT_EQ(echo.value(), 0x55667788u);
+    EXPECT_EQ(t.cpu().regs()->rcx & 0xffffffff, 0x55667788u);
+    auto byte = expect_read(t.cpu());
+    EXPECT_EQ(byte.data.size(), 1u);
+    byte.set(0xa5);
+    auto half = expect_write(t.cpu());
+    EXPECT_EQ(half.data.size(), 2u);
+    EXPECT_EQ(half.value(), 0xa5u);
+}
+
+TEST(KvmX86Regs, GeneralRegistersReachTheGuestAndComeBack) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_regs_echo());
+    auto regs = t.cpu().regs();
+    ASSERT_OK(regs);
+    EXPECT_EQ(regs->rip, 0u);
+    regs->rax = 41;
+    regs->rsi = 0x5151;
+    regs->rdi = 0xd1d1;
+    regs->rbp = 0xb0b0;
+    regs->r15 = 0xf00d'0000'0000'0015ULL;  // not reachable in real mode: a pure round trip
+    ASSERT_OK(t.cpu().set_regs(*regs));
+    EXPECT_EQ(t.cpu().regs()->r15, 0xf00d'0000'0000'0015ULL);
+    EXPECT_EQ(expect_write(t.cpu()).value(), 0x5151u);
+    EXPECT_EQ(expect_write(t.cpu()).value(), 0xd1d1u);
+    EXPECT_EQ(expect_write(t.cpu()).value(), 0xb0b0u);
+    (void)expect_exit<kvmxx::exit::Hlt>(t.cpu(), "a HLT");
+    auto after = t.cpu().regs();
+    ASSERT_OK(after);
+    EXPECT_EQ(after->rax, 42u) << "the guest's incl must be visible to KVM_GET_REGS";
+    EXPECT_GT(after->rip, 0u);
+}
+
+TEST(KvmX86Regs, SegmentAndDescriptorTableRegistersRoundTrip) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_spin());
+    auto s = t.cpu().sregs();
+    ASSERT_OK(s);
+    EXPECT_EQ(s->cs.base, t.entry) << "set by TestVm through KVM_SET_SREGS";
+    EXPECT_EQ(s->ds.limit, 0xffff'ffffu);
+    EXPECT_EQ(s->cr0 & 1, 0u) << "real mode: CR0.PE clear";
+    s->gdt = {.base = 0x1000, .limit = 0x27, .padding = {}};
+    s->idt = {.base = 0x2000, .limit = 0x3ff, .padding = {}};
+    s->fs.base = 0x12340;
+    ASSERT_OK(t.cpu().set_sregs(*s));
+    auto back = t.cpu().sregs();
+    ASSERT_OK(back);
+    EXPECT_EQ(back->gdt.base, 0x1000u);
+    EXPECT_EQ(back->gdt.limit, 0x27u);
+    EXPECT_EQ(back->idt.base, 0x2000u);
+    EXPECT_EQ(back->idt.limit, 0x3ffu);
+    EXPECT_EQ(back->fs.base, 0x12340u);
+}
+
+TEST(KvmX86Cpuid, TheGuestSeesTheTableSetWithSetCpuidAndTheMsrSetWithSetMsrs) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_cpuid_msr());
+    auto table = t.kvm.supported_cpuid();
+    ASSERT_OK(table);
+    EXPECT_GT(table->size(), 10u) << "KVM_GET_SUPPORTED_CPUID sets nent to the leaves it filled in";
+    kvm_cpuid_entry2* leaf0 = table->find(0);
+    ASSERT_NE(leaf0, nullptr) << "KVM_GET_SUPPORTED_CPUID has no leaf 0";
+    std::memcpy(&leaf0->ebx, "kvmx", 4);  // the vendor string the guest will read
+    std::memcpy(&leaf0->edx, "x-te", 4);
+    std::memcpy(&leaf0->ecx, "sts!", 4);
+    ASSERT_OK(t.cpu().set_cpuid(*table));
+    ASSERT_OK(t.cpu().set_msr(0x174, 0x10));  // IA32_SYSENTER_CS
+    EXPECT_EQ(*t.cpu().msr(0x174), 0x10u);
+    char vendor[13] = {};
+    for (int i = 0; i < 3; ++i) {
+        auto w = expect_write(t.cpu());
+        std::uint32_t v = static_cast<std::uint32_t>(w.value());
+        std::memcpy(vendor + 4 * i, &v, 4);
+    }
+    EXPECT_STREQ(vendor, "kvmxx-tests!");
+    EXPECT_EQ(expect_write(t.cpu()).value(), 0x10u) << "rdmsr in the guest";
+}
+
+TEST(KvmX86Msr, AnMsrKvmDoesNotKnowIsAClearError) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_spin());
+    auto r = t.cpu().msr(0x4000'7777);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().errnum(), EINVAL);
+    EXPECT_NE(r.error().message().find("msr=0x40007777 is not supported"), std::string::npos);
+}
+
+TEST(KvmX86Exits, AnExceptionWithNoIdtIsATripleFaultShutdown) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_triple_fault());
+    auto s = t.cpu().sregs();
+    ASSERT_OK(s);
+    s->idt = {.base = 0, .limit = 0, .padding = {}};
+    ASSERT_OK(t.cpu().set_sregs(*s));
+    (void)expect_exit<kvmxx::exit::Shutdown>(t.cpu(), "a shutdown (triple fault)");
+}
+
+TEST(KvmX86MpState, RunnableRoundTripsAndHaltedNeedsAnInKernelLapic) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_spin());
+    EXPECT_EQ(*t.cpu().mp_state(), static_cast<std::uint32_t>(KVM_MP_STATE_RUNNABLE));
+    ASSERT_OK(t.cpu().set_mp_state(KVM_MP_STATE_RUNNABLE));
+    auto halted = t.cpu().set_mp_state(KVM_MP_STATE_HALTED);
+    ASSERT_FALSE(halted);
+    EXPECT_EQ(halted.error().errnum(), EINVAL);
+    EXPECT_STREQ(halted.error().operation(), "KVM_SET_MP_STATE");
+}
+
+TEST(KvmX86Cap, DisablingHltExitsKeepsTheGuestHltInsideKvm) {
+    REQUIRE_KVM();
+    // Without the capability the guest's HLT is an exit to userspace.
+    TestVm plain;
+    TestVm::create(plain, program_hlt_report());
+    (void)expect_exit<kvmxx::exit::Hlt>(plain.cpu(), "a HLT");
+
+    // With it (enabled before the first vCPU, as the API documents) the vCPU halts
+    // inside the guest until the next interrupt (the host's timer at the latest)
+    // and goes on: the first exit userspace sees is the report after the HLT.
+    TestVm t;
+    TestVm::open(t);
+    auto caps = t.vm.check(kvmxx::Cap::X86DisableExits);
+    ASSERT_OK(caps);
+    ASSERT_TRUE(*caps & KVM_X86_DISABLE_EXITS_HLT) << "kvm-amd can always pass HLT through";
+    const std::uint64_t hlt = KVM_X86_DISABLE_EXITS_HLT;
+    ASSERT_OK(t.vm.enable_cap(kvmxx::Cap::X86DisableExits, {&hlt, 1}));
+    TestVm::load(t, program_hlt_report());
+    ASSERT_OK(set_arg(t.cpu(), 2, 0x600d));
+    auto after = expect_write(t.cpu());
+    EXPECT_EQ(after.address, report);
+    EXPECT_EQ(after.value(), 0x600du);
+}
+
+TEST(KvmFdLeak, TwoHundredVmVcpuCyclesLeaveTheFdCountUnchanged) {
+    REQUIRE_KVM();
+    auto count = [] {
+        int n = 0;
+        if (DIR* d = ::opendir("/proc/self/fd")) {
+            while (::readdir(d)) ++n;
+            ::closedir(d);
+        }
+        return n;
+    };
+    auto kvm = kvmxx::Kvm::open();
+    ASSERT_OK(kvm);
+    const int before = count();
+    for (int i = 0; i < 200; ++i) {
+        auto vm = kvm->create_vm();
+        ASSERT_OK(vm);
+        ASSERT_OK(vm->add_memory(ram_base, 0x10000));
+        ASSERT_OK(vm->create_vcpu(0));
+        ASSERT_OK(vm->create_vcpu(1));
+    }
+    EXPECT_EQ(count(), before);
+}
+
+}  // namespace
