@@ -49,6 +49,17 @@ inline bool has_attr(int fd, std::uint32_t group, std::uint64_t attr) {
 }
 }  // namespace detail
 
+/// "KVM_DEV_TYPE_ARM_VGIC_V3" for 7, for messages and the trace (the number if unknown).
+inline std::string device_type_name(std::uint32_t type) {
+    switch (type) {
+        case KVM_DEV_TYPE_VFIO: return "KVM_DEV_TYPE_VFIO";
+        case KVM_DEV_TYPE_ARM_VGIC_V2: return "KVM_DEV_TYPE_ARM_VGIC_V2";
+        case KVM_DEV_TYPE_ARM_VGIC_V3: return "KVM_DEV_TYPE_ARM_VGIC_V3";
+        case KVM_DEV_TYPE_ARM_VGIC_ITS: return "KVM_DEV_TYPE_ARM_VGIC_ITS";
+        default: return std::to_string(type);
+    }
+}
+
 class Device {
 public:
     Device() = default;

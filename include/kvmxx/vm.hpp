@@ -251,7 +251,7 @@ public:
         d.type = type;
         d.flags = flags;
         auto r = sys::ioctl(fd_.get(), KVM_CREATE_DEVICE, "KVM_CREATE_DEVICE", &d,
-                            [&] { return trace::Args().dec("type", type).dec("flags", flags).take(); });
+                            [&] { return trace::Args().str("type", device_type_name(type)).dec("flags", flags).take(); });
         if (!r) return unexpected<Error>(std::move(r).error());
         return Device(UniqueFd(static_cast<int>(d.fd)), type);
     }

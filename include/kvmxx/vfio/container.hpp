@@ -143,7 +143,11 @@ public:
     /// VFIO_SET_IOMMU: chooses the IOMMU model; needs at least one group attached.
     Result<> set_iommu(std::uint32_t type = VFIO_TYPE1v2_IOMMU) {
         auto r = sys::ioctl(fd_.get(), VFIO_SET_IOMMU, "VFIO_SET_IOMMU", static_cast<unsigned long>(type),
-                            [&] { return trace::Args().dec("type", type).take(); });
+                            [&] {
+                                return trace::Args()
+                                    .str("type", type == VFIO_TYPE1v2_IOMMU ? "VFIO_TYPE1v2_IOMMU" : std::to_string(type))
+                                    .take();
+                            });
         if (!r) {
             auto e = std::move(r).error();
             if (e.errnum() == ENODEV || e.errnum() == EINVAL)

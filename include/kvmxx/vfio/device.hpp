@@ -61,6 +61,17 @@ inline const char* irq_name(Irq i) noexcept {
     return "?";
 }
 
+/// "DATA_EVENTFD|ACTION_TRIGGER" for VFIO_DEVICE_SET_IRQS flags (the trace's words).
+inline std::string irq_set_flags_name(std::uint32_t flags) {
+    std::string s = (flags & VFIO_IRQ_SET_DATA_EVENTFD) ? "DATA_EVENTFD"
+                    : (flags & VFIO_IRQ_SET_DATA_BOOL)  ? "DATA_BOOL"
+                                                        : "DATA_NONE";
+    s += (flags & VFIO_IRQ_SET_ACTION_UNMASK) ? "|ACTION_UNMASK"
+         : (flags & VFIO_IRQ_SET_ACTION_MASK) ? "|ACTION_MASK"
+                                              : "|ACTION_TRIGGER";
+    return s;
+}
+
 /// The region indexes of a vfio-pci device.
 namespace region {
 inline constexpr std::uint32_t bar0 = VFIO_PCI_BAR0_REGION_INDEX;
@@ -68,6 +79,15 @@ inline constexpr std::uint32_t rom = VFIO_PCI_ROM_REGION_INDEX;
 inline constexpr std::uint32_t config = VFIO_PCI_CONFIG_REGION_INDEX;
 inline constexpr std::uint32_t bar(unsigned n) noexcept { return bar0 + n; }
 }  // namespace region
+
+/// "BAR0".."BAR5", "ROM", "config", "VGA" or the number, for messages and the trace.
+inline std::string region_name(std::uint32_t index) {
+    if (index <= VFIO_PCI_BAR5_REGION_INDEX) return "BAR" + std::to_string(index);
+    if (index == VFIO_PCI_ROM_REGION_INDEX) return "ROM";
+    if (index == VFIO_PCI_CONFIG_REGION_INDEX) return "config";
+    if (index == VFIO_PCI_VGA_REGION_INDEX) return "VGA";
+    return std::to_string(index);
+}
 
 /// VFIO_DEVICE_GET_INFO.
 struct DeviceInfo {
@@ -174,7 +194,7 @@ public:
             r->argsz = static_cast<std::uint32_t>(buf.size());
             r->index = index;
             auto res = sys::ioctl(fd_.get(), VFIO_DEVICE_GET_REGION_INFO, "VFIO_DEVICE_GET_REGION_INFO", r,
-                                  [&] { return describe().append(" region=").append(std::to_string(index)); });
+                                  [&] { return describe().append(" region=").append(vfio::region_name(index)); });
             if (!res) return unexpected<Error>(std::move(res).error());
             if (r->argsz <= buf.size()) break;
             buf.assign(r->argsz, 0);
@@ -325,7 +345,7 @@ private:
         if (!fds.empty()) std::memcpy(buf.data() + sizeof head, fds.data(), fds.size_bytes());
         auto r = sys::ioctl(fd_.get(), VFIO_DEVICE_SET_IRQS, "VFIO_DEVICE_SET_IRQS", buf.data(), [&] {
             trace::Args a;
-            a.raw(describe_irq(index)).hex("flags", flags).dec("start", start).dec("count", count);
+            a.raw(describe_irq(index)).str("flags", vfio::irq_set_flags_name(flags)).dec("start", start).dec("count", count);
             if (!fds.empty()) a.sdec("fd", fds[0]);
             return a.take();
         });

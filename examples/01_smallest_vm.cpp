@@ -1,0 +1,47 @@
+// Example 1 — the smallest VM: one vCPU, six guest instructions, one MMIO exit.
+//
+// What it teaches: a VM is a file descriptor; guest RAM is ordinary host memory
+// handed to KVM; a vCPU runs guest code until the guest does something KVM
+// leaves to us — here, a store to an address with no memory behind it (an MMIO
+// exit) and a PSCI SYSTEM_OFF call (a system-event exit).
+//
+// Run it with KVMXX_TRACE=1 to see every ioctl it makes.
+#include "common.hpp"
+
+using example::must;
+namespace reg = kvmxx::arm64::reg;
+
+// The guest (arm64, EL1, MMU off — addresses are guest-physical):
+constexpr std::uint32_t guest[] = {
+    0xd2a14001,  // mov  x1, #0x0a000000   an address outside RAM: a store there exits
+    0xd2800542,  // mov  x2, #42
+    0xf9000022,  // str  x2, [x1]          → KVM_EXIT_MMIO, 8-byte write of 42
+    0x52800100,  // mov  w0, #0x8
+    0x72b08000,  // movk w0, #0x8400, lsl #16   w0 = 0x84000008: PSCI SYSTEM_OFF
+    0xd4000002,  // hvc  #0                → KVM_EXIT_SYSTEM_EVENT (shutdown)
+};
+
+int main() {
+    constexpr std::uint64_t ram_base = 0x4000'0000;
+    auto kvm = must(kvmxx::Kvm::open());                      // open("/dev/kvm")
+    auto vm = must(kvm.create_vm());                          // KVM_CREATE_VM
+    auto ram = must(vm.add_memory(ram_base, 0x10000));        // 64 KiB at 0x40000000
+    example::load(ram, ram_base, guest);
+    auto cpu = must(vm.create_vcpu(0, {}));                   // KVM_CREATE_VCPU + KVM_ARM_VCPU_INIT
+    must(cpu.set(reg::pc, ram_base));                         // KVM_SET_ONE_REG: start here
+    std::printf("example 1: a VM with 64 KiB of RAM at %#llx and one vCPU\n", (unsigned long long)ram_base);
+
+    for (;;) {
+        auto exit = must(cpu.run());                          // KVM_RUN: the guest runs until...
+        if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit)) {
+            std::printf("example 1: the guest wrote %llu to %#llx (%zu bytes): an MMIO exit\n",
+                        (unsigned long long)w->value(), (unsigned long long)w->address, w->data.size());
+        } else if (auto* e = std::get_if<kvmxx::exit::SystemEvent>(&exit); e && e->is_shutdown()) {
+            std::printf("example 1: the guest called PSCI SYSTEM_OFF: done\n");
+            return 0;
+        } else {
+            std::printf("example 1: unexpected exit %s\n", kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason).c_str());
+            return 1;
+        }
+    }
+}

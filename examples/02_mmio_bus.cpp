@@ -1,0 +1,116 @@
+// Example 2 — MMIO devices: a tiny bus dispatching guest accesses to handlers.
+//
+// What it teaches: every emulated device of a VMM is an address window plus
+// code that answers reads and writes. Anything with `read(offset, bytes)` and
+// `write(offset, bytes)` is a kvmxx::MmioHandler; the bus finds the window an
+// exit's address falls in and calls the handler with the offset inside it. A
+// read's answer goes into the exit's data, and KVM puts it in the guest's
+// register when the vCPU runs again.
+#include "common.hpp"
+
+#include <functional>
+#include <vector>
+
+using example::must;
+namespace reg = kvmxx::arm64::reg;
+
+// A console: each byte written is printed.
+struct Console {
+    void read(std::uint64_t, std::span<std::uint8_t> out) { std::fill(out.begin(), out.end(), 0); }
+    void write(std::uint64_t, std::span<const std::uint8_t> in) { std::fwrite(in.data(), 1, 1, stdout); }
+};
+
+// A counter: each read returns one more than the last.
+struct Counter {
+    std::uint32_t value = 0;
+    void read(std::uint64_t, std::span<std::uint8_t> out) {
+        ++value;
+        std::memcpy(out.data(), &value, std::min(out.size(), sizeof value));
+    }
+    void write(std::uint64_t, std::span<const std::uint8_t>) {}
+};
+
+class MmioBus {
+public:
+    template <kvmxx::MmioHandler H>
+    void add(std::uint64_t base, std::uint64_t size, H& handler) {
+        windows_.push_back({base, size, [&handler](std::uint64_t off, std::span<std::uint8_t> d, bool is_write) {
+                                if (is_write) handler.write(off, d);
+                                else handler.read(off, d);
+                            }});
+    }
+    /// Routes one exit; false when no device claims the address.
+    bool dispatch(const kvmxx::Exit& exit) {
+        if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit))
+            return route(w->address, {const_cast<std::uint8_t*>(w->data.data()), w->data.size()}, true);
+        if (auto* r = std::get_if<kvmxx::exit::MmioRead>(&exit)) return route(r->address, r->data, false);
+        return false;
+    }
+
+private:
+    struct Window {
+        std::uint64_t base, size;
+        std::function<void(std::uint64_t, std::span<std::uint8_t>, bool)> access;
+    };
+    bool route(std::uint64_t addr, std::span<std::uint8_t> data, bool is_write) {
+        for (auto& w : windows_)
+            if (addr >= w.base && addr - w.base < w.size) {
+                w.access(addr - w.base, data, is_write);
+                return true;
+            }
+        return false;
+    }
+    std::vector<Window> windows_;
+};
+
+// The guest prints "hi", reads the counter three times and prints the last value.
+constexpr std::uint32_t guest[] = {
+    0xd2a14001,  // mov  x1, #0x0a000000   the console
+    0x52800d02,  // mov  w2, #'h'
+    0x39000022,  // strb w2, [x1]
+    0x52800d22,  // mov  w2, #'i'
+    0x39000022,  // strb w2, [x1]
+    0x52800142,  // mov  w2, #'\n'
+    0x39000022,  // strb w2, [x1]
+    0x91400423,  // add  x3, x1, #0x1000   the counter
+    0xb9400064,  // ldr  w4, [x3]          1
+    0xb9400064,  // ldr  w4, [x3]          2
+    0xb9400064,  // ldr  w4, [x3]          3: the value KVM writes into w4
+    0x1100c084,  // add  w4, w4, #'0'
+    0x39000024,  // strb w4, [x1]          prints "3"
+    0x52800142,  // mov  w2, #'\n'
+    0x39000022,  // strb w2, [x1]
+    0x52800100,  // mov  w0, #0x8
+    0x72b08000,  // movk w0, #0x8400, lsl #16   PSCI SYSTEM_OFF
+    0xd4000002,  // hvc  #0
+};
+
+int main() {
+    constexpr std::uint64_t ram_base = 0x4000'0000;
+    auto kvm = must(kvmxx::Kvm::open());
+    auto vm = must(kvm.create_vm());
+    auto ram = must(vm.add_memory(ram_base, 0x10000));
+    example::load(ram, ram_base, guest);
+    auto cpu = must(vm.create_vcpu(0, {}));
+    must(cpu.set(reg::pc, ram_base));
+
+    Console console;
+    Counter counter;
+    MmioBus bus;
+    bus.add(0x0a00'0000, 0x1000, console);
+    bus.add(0x0a00'1000, 0x1000, counter);
+    std::printf("example 2: console at 0xa000000, counter at 0xa001000; the guest says:\n");
+
+    for (;;) {
+        auto exit = must(cpu.run());
+        if (bus.dispatch(exit)) continue;
+        if (auto* e = std::get_if<kvmxx::exit::SystemEvent>(&exit); e && e->is_shutdown()) {
+            std::fflush(stdout);
+            std::printf("example 2: the counter was read %u times; the guest powered off\n", counter.value);
+            return counter.value == 3 ? 0 : 1;
+        }
+        std::printf("example 2: no device at this exit: %s\n",
+                    kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason).c_str());
+        return 1;
+    }
+}
