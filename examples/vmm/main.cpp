@@ -1,0 +1,172 @@
+// kvmxx-vmm — a small, complete VMM that boots an arm64 Linux kernel.
+//
+// The parts, each in its own file: options (command line), loader (the arm64
+// boot protocol), fdt + board (the device tree and memory map), pl011 (the
+// console), mmio_bus (routing exits to devices), and here: the VM, the vCPU
+// threads and the shutdown path. Read it top to bottom.
+//
+// kvmxx-vmm --kernel Image --initrd initramfs.cpio --cpus 2 --memory 256M
+#include "board.hpp"
+#include "loader.hpp"
+#include "mmio_bus.hpp"
+#include "options.hpp"
+#include "pl011.hpp"
+
+#include <kvmxx/kvmxx.hpp>
+
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace {
+
+[[noreturn]] void die(const std::string& what, int status = 1) {
+    std::fprintf(stderr, "kvmxx-vmm: %s\n", what.c_str());
+    std::exit(status);
+}
+
+template <class T>
+T must(kvmxx::Result<T> r, const char* doing) {
+    if (!r) die(std::string(doing) + ": " + r.error().message());
+    if constexpr (!std::is_void_v<T>) return std::move(*r);
+}
+
+std::vector<std::uint8_t> read_file(const std::string& path, const char* option) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) die(std::string("cannot read ") + option + " " + path + ": " + std::strerror(errno));
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+void note(const std::string& line) {
+    if (kvmxx::trace::enabled()) kvmxx::trace::emit("vmm: " + line);
+}
+
+/// How the run ends: the first vCPU (or signal) to decide sets it; all stop.
+struct Stop {
+    std::atomic<bool> requested{false};
+    std::atomic<int> status{0};
+    std::vector<kvmxx::VcpuKicker> kickers;
+
+    void request(int s) {
+        bool expected = false;
+        if (requested.compare_exchange_strong(expected, true)) {
+            status = s;
+            for (auto& k : kickers) k.kick();
+        }
+    }
+};
+
+/// One vCPU's life: run, route MMIO to the bus, stop on a guest power event.
+void vcpu_loop(kvmxx::Vcpu& cpu, vmm::MmioBus& bus, Stop& stop) {
+    while (!stop.requested.load()) {
+        auto exit = cpu.run();
+        if (!exit) {
+            std::fprintf(stderr, "kvmxx-vmm: vCPU %u: %s\n", cpu.id(), exit.error().message().c_str());
+            stop.request(1);
+            return;
+        }
+        if (bus.handle(*exit) || std::holds_alternative<kvmxx::exit::Interrupted>(*exit)) continue;
+        if (auto* e = std::get_if<kvmxx::exit::SystemEvent>(&*exit)) {
+            note(std::string("vCPU ") + std::to_string(cpu.id()) + ": guest " + (e->is_reset() ? "reset" : "power off"));
+            stop.request(0);
+            return;
+        }
+        std::fprintf(stderr, "kvmxx-vmm: vCPU %u: cannot handle %s\n", cpu.id(),
+                     kvmxx::detail::describe_exit(*exit, cpu.raw_run().exit_reason).c_str());
+        stop.request(1);
+        return;
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string error;
+    auto parsed = vmm::parse_options({argv + 1, argv + argc}, error);
+    if (!parsed) die(error + "\n" + vmm::usage, 2);
+    const vmm::Options& opt = *parsed;
+    if (opt.help) {
+        std::fputs(vmm::usage, stdout);
+        return 0;
+    }
+    if (opt.trace) kvmxx::trace::enable();
+    if (!opt.devices.empty()) die("--device: PCI passthrough is not in this VMM yet (issue #5)", 2);
+
+    // The kernel and initrd, checked before anything is created.
+    const auto kernel = read_file(opt.kernel, "--kernel");
+    auto header = vmm::parse_image_header(kernel, error);
+    if (!header) die("--kernel " + opt.kernel + ": " + error, 2);
+    const auto initrd = opt.initrd.empty() ? std::vector<std::uint8_t>{} : read_file(opt.initrd, "--initrd");
+    auto layout = vmm::plan_boot(vmm::Board::ram_base, opt.memory, *header, initrd.size(), 64 << 10, error);
+    if (!layout) die(error, 2);
+
+    // The VM: RAM, vCPUs (secondaries powered off until the guest's PSCI CPU_ON), the GIC.
+    auto kvm = must(kvmxx::Kvm::open(), "opening /dev/kvm");
+    auto vm = must(kvm.create_vm(), "creating the VM");
+    const auto ram = must(vm.add_memory(vmm::Board::ram_base, opt.memory), "adding guest RAM");
+    note("RAM: " + std::to_string(ram.size >> 20) + " MiB at " + kvmxx::trace::hex(ram.gpa) + ", slot " +
+         std::to_string(ram.slot));
+    std::vector<kvmxx::Vcpu> cpus;
+    for (unsigned i = 0; i < opt.cpus; ++i)
+        cpus.push_back(must(vm.create_vcpu(i, {.power_off = i != 0}), "creating a vCPU"));
+    kvmxx::arm64::GicLayout gic_layout;
+    gic_layout.distributor = vmm::Board::gic_dist;
+    gic_layout.redistributor = vmm::Board::gic_redist;
+    gic_layout.its = vmm::Board::gic_its;
+    gic_layout.nr_irqs = vmm::Board::gic_nr_irqs;
+    auto gic = must(kvmxx::arm64::Vgic::setup(vm, gic_layout), "setting up the GICv3");
+
+    // The boot images, placed by the arm64 boot protocol.
+    vmm::Board board{opt.cpus, opt.memory, opt.cmdline, 0, 0};
+    if (!initrd.empty()) {
+        board.initrd_start = layout->initrd;
+        board.initrd_end = layout->initrd + initrd.size();
+    }
+    const auto dtb = vmm::make_fdt(board);
+    must(vm.write(layout->kernel, kernel), "loading the kernel");
+    if (!initrd.empty()) must(vm.write(layout->initrd, initrd), "loading the initrd");
+    must(vm.write(layout->dtb, dtb), "loading the device tree");
+    note("kernel at " + kvmxx::trace::hex(layout->kernel) + ", initrd at " + kvmxx::trace::hex(layout->initrd) +
+         " (" + std::to_string(initrd.size()) + " bytes), dtb at " + kvmxx::trace::hex(layout->dtb) + " (" +
+         std::to_string(dtb.size()) + " bytes)");
+
+    // Boot CPU entry state: PC = kernel, x0 = DTB, x1..x3 = 0; KVM_ARM_VCPU_INIT
+    // already gave EL1h with interrupts masked and the MMU off.
+    namespace reg = kvmxx::arm64::reg;
+    must(cpus[0].set(reg::pc, layout->kernel), "setting the entry point");
+    must(cpus[0].set(reg::x(0), layout->dtb), "passing the device tree");
+
+    vmm::Pl011 uart(stdout);
+    vmm::MmioBus bus;
+    bus.add("pl011", vmm::Board::uart, vmm::Board::uart_size, uart);
+
+    // One thread per vCPU. SIGINT/SIGTERM are taken by this thread only.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    Stop stop;
+    for (auto& c : cpus) stop.kickers.push_back(c.kicker());
+    std::vector<std::thread> threads;
+    for (auto& c : cpus) threads.emplace_back(vcpu_loop, std::ref(c), std::ref(bus), std::ref(stop));
+    note(std::to_string(cpus.size()) + " vCPU thread(s) running");
+    while (!stop.requested.load()) {
+        timespec tick{0, 100'000'000};
+        if (int sig = sigtimedwait(&signals, nullptr, &tick); sig > 0) {
+            std::fprintf(stderr, "kvmxx-vmm: %s: stopping the guest\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            stop.request(128 + sig);
+        }
+    }
+    for (auto& t : threads) t.join();
+    std::fflush(stdout);
+    return stop.status.load();
+}

@@ -1,0 +1,127 @@
+// options.hpp — the VMM's command line, parsed into Options or one line saying
+// what was wrong (pure: unit-tested on the host).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vmm {
+
+inline constexpr const char* usage =
+    "usage: kvmxx-vmm --kernel Image [--initrd FILE] [--cmdline STR] [--cpus N] [--memory SIZE]\n"
+    "                 [--device vfio:BDF]... [--trace] [--help]\n"
+    "  --kernel   an uncompressed arm64 Linux Image\n"
+    "  --initrd   an initramfs, passed to the kernel through the device tree\n"
+    "  --cmdline  kernel command line (default: \"console=ttyAMA0\")\n"
+    "  --cpus     vCPUs, 1..8 (default 1)\n"
+    "  --memory   guest RAM: bytes or with a K, M or G suffix, at least 64M (default 256M)\n"
+    "  --device   pass a PCI device bound to vfio-pci through, e.g. vfio:0000:00:04.0\n"
+    "  --trace    print every KVM/VFIO ioctl, decoded, and what the VMM does\n";
+
+struct Options {
+    std::string kernel;
+    std::string initrd;
+    std::string cmdline = "console=ttyAMA0";
+    unsigned cpus = 1;
+    std::uint64_t memory = 256ull << 20;
+    std::vector<std::string> devices;  ///< PCI addresses
+    bool trace = false;
+    bool help = false;
+};
+
+inline constexpr unsigned max_cpus = 8;
+inline constexpr std::uint64_t min_memory = 64ull << 20;
+inline constexpr std::uint64_t max_memory = 64ull << 30;
+
+/// "256M" → 268435456; nullopt for anything else.
+inline std::optional<std::uint64_t> parse_size(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    std::uint64_t v = 0;
+    std::size_t i = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+        if (v > (~0ull - 9) / 10) return std::nullopt;
+        v = v * 10 + static_cast<unsigned>(s[i] - '0');
+    }
+    if (i == 0) return std::nullopt;
+    unsigned shift = 0;
+    if (i < s.size()) {
+        switch (s[i]) {
+            case 'K': case 'k': shift = 10; break;
+            case 'M': case 'm': shift = 20; break;
+            case 'G': case 'g': shift = 30; break;
+            default: return std::nullopt;
+        }
+        if (++i != s.size()) return std::nullopt;
+    }
+    if (v > (~0ull >> shift)) return std::nullopt;
+    return v << shift;
+}
+
+/// Parses argv[1..]; on error returns nullopt with a one-line `error`.
+inline std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error) {
+    Options o;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](const char* what) -> const std::string* {
+            if (i + 1 >= args.size()) {
+                error = a + " needs " + what;
+                return nullptr;
+            }
+            return &args[++i];
+        };
+        if (a == "--help" || a == "-h") {
+            o.help = true;
+        } else if (a == "--trace") {
+            o.trace = true;
+        } else if (a == "--kernel") {
+            if (auto v = value("a file")) o.kernel = *v; else return std::nullopt;
+        } else if (a == "--initrd") {
+            if (auto v = value("a file")) o.initrd = *v; else return std::nullopt;
+        } else if (a == "--cmdline") {
+            if (auto v = value("a string")) o.cmdline = *v; else return std::nullopt;
+        } else if (a == "--cpus") {
+            auto v = value("a number");
+            if (!v) return std::nullopt;
+            auto n = parse_size(*v);
+            if (!n || *v != std::to_string(*n) || *n == 0 || *n > max_cpus) {
+                error = "--cpus " + *v + ": give a number from 1 to " + std::to_string(max_cpus);
+                return std::nullopt;
+            }
+            o.cpus = static_cast<unsigned>(*n);
+        } else if (a == "--memory") {
+            auto v = value("a size");
+            if (!v) return std::nullopt;
+            auto n = parse_size(*v);
+            if (!n) {
+                error = "--memory " + *v + ": not a size; write bytes or a number with K, M or G (e.g. 256M)";
+                return std::nullopt;
+            }
+            if (*n < min_memory || *n > max_memory || *n % (2 << 20)) {
+                error = "--memory " + *v + ": give a multiple of 2M from 64M to 64G";
+                return std::nullopt;
+            }
+            o.memory = *n;
+        } else if (a == "--device") {
+            auto v = value("vfio:BDF");
+            if (!v) return std::nullopt;
+            if (v->rfind("vfio:", 0) != 0 || v->size() == 5) {
+                error = "--device " + *v + ": write vfio:BDF, e.g. vfio:0000:00:04.0";
+                return std::nullopt;
+            }
+            o.devices.push_back(v->substr(5));
+        } else {
+            error = "unknown option '" + a + "' (see --help)";
+            return std::nullopt;
+        }
+    }
+    if (!o.help && o.kernel.empty()) {
+        error = "--kernel is missing: give an arm64 Image (see --help)";
+        return std::nullopt;
+    }
+    return o;
+}
+
+}  // namespace vmm
