@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     must(container.attach(group));                                   // SET_CONTAINER + SET_IOMMU(Type1v2)
     auto dev = must(group.device(bdf));                              // VFIO_GROUP_GET_DEVICE_FD
     must(dev.enable_memory_and_bus_master());
-    auto bar0 = must(dev.mmap(must(dev.region_info(vfio::region::bar0))));
+    auto bar0 = must(dev.mmap(vfio::region::bar0));
     auto reg = [&](std::uint32_t off) -> volatile std::uint32_t& {
         return *reinterpret_cast<volatile std::uint32_t*>(bar0.data() + off);
     };

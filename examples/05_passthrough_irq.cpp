@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     must(container.attach(group));
     auto dev = must(group.device(bdf));
     must(dev.enable_memory_and_bus_master());
-    auto bar0 = must(dev.mmap(must(dev.region_info(vfio::region::bar0))));
+    auto bar0 = must(dev.mmap(vfio::region::bar0));
     must(vm.add_user_memory(bar_gpa, bar0.bytes()));                 // KVM_SET_USER_MEMORY_REGION
     must(cpu.set(arm64::reg::x(5), bar_gpa));
     std::printf("example 5: %s's BAR0 is guest memory at %#llx\n", bdf.c_str(), (unsigned long long)bar_gpa);

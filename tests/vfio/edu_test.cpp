@@ -40,7 +40,7 @@ TEST(VfioEdu, Bar0ThroughMmap) {
     Opened o;
     Opened::open(o, d->edu);
     if (HasFatalFailure()) return;
-    auto bar = o.device.mmap(*o.device.region_info(vfio::region::bar0));
+    auto bar = o.device.mmap(vfio::region::bar0);
     ASSERT_OK(bar);
     EXPECT_EQ(bar->size(), 1u << 20);
     check_id_liveness_factorial(MappedRegs{*bar});
@@ -59,7 +59,7 @@ TEST(VfioEdu, IntxHundredTimesTriggerAckUnmask) {
     Opened o;
     Opened::open(o, d->edu);
     if (HasFatalFailure()) return;
-    auto bar = o.device.mmap(*o.device.region_info(vfio::region::bar0));
+    auto bar = o.device.mmap(vfio::region::bar0);
     ASSERT_OK(bar);
     auto trigger = kvmxx::EventFd::create();
     ASSERT_OK(trigger);
@@ -88,7 +88,7 @@ TEST(VfioEdu, AMaskedIntxIsHeldBackUntilUnmasked) {
     Opened o;
     Opened::open(o, d->edu);
     if (HasFatalFailure()) return;
-    auto bar = o.device.mmap(*o.device.region_info(vfio::region::bar0));
+    auto bar = o.device.mmap(vfio::region::bar0);
     ASSERT_OK(bar);
     auto trigger = kvmxx::EventFd::create();
     ASSERT_OK(trigger);
@@ -107,7 +107,7 @@ TEST(VfioEdu, MsiVectorFiresIntoItsEventFd) {
     Opened o;
     Opened::open(o, d->edu);
     if (HasFatalFailure()) return;
-    auto bar = o.device.mmap(*o.device.region_info(vfio::region::bar0));
+    auto bar = o.device.mmap(vfio::region::bar0);
     ASSERT_OK(bar);
     auto vector = kvmxx::EventFd::create();
     ASSERT_OK(vector);
@@ -144,7 +144,7 @@ TEST(VfioEdu, DmaRoundTripThroughTheSmmuAndNothingAfterUnmap) {
     Opened o;
     Opened::open(o, d->edu);
     if (HasFatalFailure()) return;
-    auto bar = o.device.mmap(*o.device.region_info(vfio::region::bar0));
+    auto bar = o.device.mmap(vfio::region::bar0);
     ASSERT_OK(bar);
     auto ram = kvmxx::Mapping::anonymous(0x2000);
     ASSERT_OK(ram);

@@ -75,7 +75,7 @@ TEST(VfioToGuest, EduInterruptsReachTheGuestHandlerThroughIrqfdAndAreAckedThroug
     ASSERT_OK(gic);
 
     // The device's BAR0 becomes guest memory: guest loads and stores reach edu directly.
-    auto bar = o.device.mmap(*o.device.region_info(vfio::region::bar0));
+    auto bar = o.device.mmap(vfio::region::bar0);
     ASSERT_OK(bar);
     ASSERT_OK(t.vm.add_user_memory(bar_gpa, bar->bytes()));
     ASSERT_OK(t.cpu().set(arm64::reg::x(5), bar_gpa));

@@ -3,8 +3,7 @@
 // and reset.
 //
 //     auto dev  = group->device("0000:00:04.0");
-//     auto bar0 = dev->region_info(kvmxx::vfio::region::bar0);  // VFIO_DEVICE_GET_REGION_INFO
-//     auto regs = dev->mmap(*bar0);                              // the BAR in our address space
+//     auto regs = dev->mmap(kvmxx::vfio::region::bar0);          // GET_REGION_INFO + mmap: the BAR in our address space
 //     auto irq  = kvmxx::EventFd::create();
 //     dev->set_irq(kvmxx::vfio::Irq::Intx, *irq);                // VFIO_DEVICE_SET_IRQS: INTx → eventfd
 //
@@ -212,6 +211,14 @@ public:
             return fail_with_hint("mmap", EINVAL, what + " is only partly mmappable (sparse areas)",
                                   "use mmap_sparse, and read/write for the rest (e.g. the MSI-X table)");
         return Mapping::of_fd(fd_.get(), r.size, r.offset, prot);
+    }
+
+    /// The same for region `index`, asking VFIO_DEVICE_GET_REGION_INFO first:
+    ///     auto regs = dev.mmap(kvmxx::vfio::region::bar0);
+    Result<Mapping> mmap(std::uint32_t index, int prot = PROT_READ | PROT_WRITE) const {
+        auto r = region_info(index);
+        if (!r) return unexpected<Error>(std::move(r).error());
+        return mmap(*r, prot);
     }
 
     /// mmap of every part of the region that may be mmapped (see RegionInfo::mmap_areas).
