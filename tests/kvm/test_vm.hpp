@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -46,6 +47,16 @@ using guest_word = std::uint32_t;
 #endif
 
 inline bool have_kvm() { return ::access("/dev/kvm", F_OK) == 0; }
+
+/// How many fds this process has open (entries of /proc/self/fd), for leak tests.
+inline int open_fd_count() {
+    int n = 0;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (::readdir(d)) ++n;
+        ::closedir(d);
+    }
+    return n;
+}
 
 #define REQUIRE_KVM()                                                                            \
     do {                                                                                         \

@@ -1,8 +1,6 @@
 // Real-kernel tests: the in-kernel VGIC, irqfd (edge and level+resample), routing, MSIs.
 #include "../test_vm.hpp"
 
-#include <dirent.h>
-
 #include <chrono>
 
 using namespace kvmtest;
@@ -189,17 +187,9 @@ TEST(KvmDevice, GicAttributesCanBeQueriedAndReadBack) {
 
 TEST(KvmFdLeak, TwoHundredVmVcpuGicCyclesLeaveTheFdCountUnchanged) {
     REQUIRE_KVM();
-    auto count = [] {
-        int n = 0;
-        if (DIR* d = ::opendir("/proc/self/fd")) {
-            while (::readdir(d)) ++n;
-            ::closedir(d);
-        }
-        return n;
-    };
     auto kvm = kvmxx::Kvm::open();
     ASSERT_OK(kvm);
-    const int before = count();
+    const int before = open_fd_count();
     for (int i = 0; i < 200; ++i) {
         auto vm = kvm->create_vm();
         ASSERT_OK(vm);
@@ -211,7 +201,7 @@ TEST(KvmFdLeak, TwoHundredVmVcpuGicCyclesLeaveTheFdCountUnchanged) {
         auto gic = arm64::Vgic::setup(*vm, {});
         ASSERT_OK(gic);
     }
-    EXPECT_EQ(count(), before);
+    EXPECT_EQ(open_fd_count(), before);
 }
 
 }  // namespace

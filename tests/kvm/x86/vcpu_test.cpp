@@ -3,8 +3,6 @@
 // capability that changes what the guest's HLT does.
 #include "../test_vm.hpp"
 
-#include <dirent.h>
-
 #include <cstring>
 
 GUEST_PROGRAM(pio)
@@ -201,17 +199,9 @@ TEST(KvmX86Cap, DisablingHltExitsKeepsTheGuestHltInsideKvm) {
 
 TEST(KvmFdLeak, TwoHundredVmVcpuCyclesLeaveTheFdCountUnchanged) {
     REQUIRE_KVM();
-    auto count = [] {
-        int n = 0;
-        if (DIR* d = ::opendir("/proc/self/fd")) {
-            while (::readdir(d)) ++n;
-            ::closedir(d);
-        }
-        return n;
-    };
     auto kvm = kvmxx::Kvm::open();
     ASSERT_OK(kvm);
-    const int before = count();
+    const int before = open_fd_count();
     for (int i = 0; i < 200; ++i) {
         auto vm = kvm->create_vm();
         ASSERT_OK(vm);
@@ -219,7 +209,7 @@ TEST(KvmFdLeak, TwoHundredVmVcpuCyclesLeaveTheFdCountUnchanged) {
         ASSERT_OK(vm->create_vcpu(0));
         ASSERT_OK(vm->create_vcpu(1));
     }
-    EXPECT_EQ(count(), before);
+    EXPECT_EQ(open_fd_count(), before);
 }
 
 }  // namespace
