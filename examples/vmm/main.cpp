@@ -2,14 +2,18 @@
 //
 // The parts, each in its own file: options (command line), loader (the arm64
 // boot protocol), fdt + board (the device tree and memory map), pl011 (the
-// console), mmio_bus (routing exits to devices), and here: the VM, the vCPU
-// threads and the shutdown path. Read it top to bottom.
+// console), mmio_bus (routing exits to devices), pci_host (ECAM config space
+// and BAR windows), passthrough + vfio_pci + passthrough_bar + msix_table (a
+// vfio-pci device on the guest's bus), gsi_router (MSI routes), and here: the
+// VM, the vCPU threads and the shutdown path. Read it top to bottom.
 //
-// kvmxx-vmm --kernel Image --initrd initramfs.cpio --cpus 2 --memory 256M
+// kvmxx-vmm --kernel Image --initrd initramfs.cpio --cpus 2 --memory 256M --device vfio:0000:00:04.0
 #include "board.hpp"
 #include "loader.hpp"
 #include "mmio_bus.hpp"
 #include "options.hpp"
+#include "passthrough.hpp"
+#include "pci_host.hpp"
 #include "pl011.hpp"
 
 #include <kvmxx/kvmxx.hpp>
@@ -20,6 +24,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -91,22 +96,29 @@ void vcpu_loop(kvmxx::Vcpu& cpu, vmm::MmioBus& bus, Stop& stop) {
 int main(int argc, char** argv) {
     std::string error;
     auto parsed = vmm::parse_options({argv + 1, argv + argc}, error);
-    if (!parsed) die(error + "\n" + vmm::usage, 2);
+    if (!parsed) die(error, 2);  // one line; --help has the rest
     const vmm::Options& opt = *parsed;
     if (opt.help) {
         std::fputs(vmm::usage, stdout);
         return 0;
     }
     if (opt.trace) kvmxx::trace::enable();
-    if (!opt.devices.empty()) die("--device: PCI passthrough is not in this VMM yet (issue #5)", 2);
 
     // The kernel and initrd, checked before anything is created.
     const auto kernel = read_file(opt.kernel, "--kernel");
     auto header = vmm::parse_image_header(kernel, error);
     if (!header) die("--kernel " + opt.kernel + ": " + error, 2);
-    const auto initrd = opt.initrd.empty() ? std::vector<std::uint8_t>{} : read_file(opt.initrd, "--initrd");
-    auto layout = vmm::plan_boot(vmm::Board::ram_base, opt.memory, *header, initrd.size(), 64 << 10, error);
+    std::error_code size_error;  // the initrd's size is checked before it is read
+    const auto initrd_size = opt.initrd.empty() ? 0 : std::filesystem::file_size(opt.initrd, size_error);
+    if (size_error) die("cannot read --initrd " + opt.initrd + ": " + size_error.message());
+    auto layout = vmm::plan_boot(vmm::Board::ram_base, opt.memory, *header, initrd_size, 64 << 10, error);
     if (!layout) die(error, 2);
+    const auto initrd = opt.initrd.empty() ? std::vector<std::uint8_t>{} : read_file(opt.initrd, "--initrd");
+
+    // The devices to pass through: their groups viable, in one container.
+    std::string which;
+    auto passthrough = vmm::Passthrough::open(opt.devices, which);
+    if (!passthrough) die("--device vfio:" + which + ": " + passthrough.error().message());
 
     // The VM: RAM, vCPUs (secondaries powered off until the guest's PSCI CPU_ON), the GIC.
     auto kvm = must(kvmxx::Kvm::open(), "opening /dev/kvm");
@@ -124,8 +136,15 @@ int main(int argc, char** argv) {
     gic_layout.nr_irqs = vmm::Board::gic_nr_irqs;
     auto gic = must(kvmxx::arm64::Vgic::setup(vm, gic_layout), "setting up the GICv3");
 
+    // The PCI bus: guest RAM in the IOMMU, each device at its slot, INTx wired.
+    vmm::GsiRouter router(vm, vmm::Board::spis);
+    vmm::PciHost pci({{vmm::Board::pci_mmio32, vmm::Board::pci_mmio32_size},
+                      {vmm::Board::pci_mmio64, vmm::Board::pci_mmio64_size}});
+    if (auto r = (*passthrough)->plug(vm, ram, router, pci, which); !r)
+        die("--device vfio:" + which + ": " + r.error().message());
+
     // The boot images, placed by the arm64 boot protocol.
-    vmm::Board board{opt.cpus, opt.memory, opt.cmdline, 0, 0};
+    vmm::Board board{opt.cpus, opt.memory, opt.cmdline, 0, 0, (*passthrough)->slots()};
     if (!initrd.empty()) {
         board.initrd_start = layout->initrd;
         board.initrd_end = layout->initrd + initrd.size();
@@ -147,6 +166,14 @@ int main(int argc, char** argv) {
     vmm::Pl011 uart(stdout);
     vmm::MmioBus bus;
     bus.add("pl011", vmm::Board::uart, vmm::Board::uart_size, uart);
+    auto ecam = pci.ecam();
+    auto mmio32 = pci.bar_window(vmm::Board::pci_mmio32);
+    auto mmio64 = pci.bar_window(vmm::Board::pci_mmio64);
+    if (!opt.devices.empty()) {
+        bus.add("pci-ecam", vmm::Board::pci_ecam, vmm::Board::pci_ecam_size, ecam);
+        bus.add("pci-mmio32", vmm::Board::pci_mmio32, vmm::Board::pci_mmio32_size, mmio32);
+        bus.add("pci-mmio64", vmm::Board::pci_mmio64, vmm::Board::pci_mmio64_size, mmio64);
+    }
 
     // One thread per vCPU. SIGINT/SIGTERM are taken by this thread only.
     sigset_t signals;

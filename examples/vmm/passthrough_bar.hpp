@@ -1,0 +1,106 @@
+// passthrough_bar.hpp — one BAR of a passed-through device: its register as
+// the guest sees it, and the memory slots that put the device's registers
+// straight into the guest's address space wherever the guest places the BAR.
+//
+// The BAR's mmappable parts (VFIO region info: the whole BAR, or its sparse
+// areas) become memory slots: guest loads and stores there reach the device
+// without a VM exit. Pages that must stay trapped (the MSI-X table and PBA,
+// which the VMM emulates) are cut out of the slots, so an access there exits
+// and comes to the VMM. A device whose table shares its BAR with registers
+// (NVMe's BAR0) thus keeps every register reachable.
+#pragma once
+
+#include "pci_host.hpp"
+
+#include <kvmxx/kvmxx.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vmm {
+
+/// `area` minus every range of `holes` (all offsets in the BAR), in order.
+inline std::vector<Range> subtract(const Range& area, std::vector<Range> holes) {
+    std::sort(holes.begin(), holes.end(), [](const Range& a, const Range& b) { return a.base < b.base; });
+    std::vector<Range> out;
+    std::uint64_t at = area.base;
+    const std::uint64_t end = area.base + area.size;
+    for (const auto& h : holes) {
+        if (h.base + h.size <= at || h.base >= end) continue;
+        if (h.base > at) out.push_back({at, h.base - at});
+        at = std::max(at, h.base + h.size);
+    }
+    if (at < end) out.push_back({at, end - at});
+    return out;
+}
+
+/// [offset, offset+size) widened to whole pages of `page`.
+inline Range page_span(std::uint64_t offset, std::uint64_t size, std::uint64_t page) {
+    const auto begin = offset / page * page, end = (offset + size + page - 1) / page * page;
+    return {begin, end - begin};
+}
+
+struct PassthroughBar {
+    unsigned index = 0;
+    std::uint64_t size = 0;      ///< 0: the guest sees no BAR here
+    std::uint32_t flags = 0;     ///< the register's low bits: memory type, prefetchable
+    bool is_64bit = false;
+    std::uint64_t address = 0;   ///< as the guest last programmed it (masked to the size)
+    std::vector<kvmxx::vfio::MappedArea> maps;  ///< the BAR's mmapped parts
+    std::vector<Range> trapped;  ///< offsets the guest must never reach directly
+    std::optional<Range> decoded;  ///< where the BAR decodes now
+    std::vector<std::uint32_t> slots;
+
+    /// The guest's write of register dword `high` (upper half of a 64-bit BAR or not).
+    void write_register(bool high, std::uint32_t value) {
+        if (size == 0) return;
+        const std::uint64_t mask = ~(size - 1);
+        if (high) address = (address & 0xffff'ffffull) | (std::uint64_t{value} << 32);
+        else address = (address & ~0xffff'ffffull) | (value & ~0xfu);
+        address &= mask;
+        if (!is_64bit) address &= 0xffff'ffffull;
+    }
+    /// What the guest reads back: the address (all ones after sizing, masked to
+    /// the size, which is how the guest learns it) and the flag bits.
+    std::uint32_t read_register(bool high) const {
+        if (size == 0) return 0;
+        return high ? static_cast<std::uint32_t>(address >> 32) : static_cast<std::uint32_t>(address) | flags;
+    }
+
+    /// The address after the guest wrote all ones to learn the size.
+    std::uint64_t sizing_pattern() const noexcept {
+        const std::uint64_t ones = is_64bit ? ~0ull : 0xffff'ffffull;
+        return ones & ~(size - 1) & ~0xfull;
+    }
+
+    /// Memory slots for the mmapped parts minus the trapped pages, at `where`.
+    kvmxx::Result<> map(kvmxx::Vm& vm, const Range& where) {
+        for (auto& m : maps) {
+            for (const auto& piece : subtract({m.offset, m.map.size()}, trapped)) {
+                auto host = m.map.bytes().subspan(piece.base - m.offset, piece.size);
+                auto slot = vm.add_user_memory(where.base + piece.base, host);
+                if (!slot) return kvmxx::unexpected<kvmxx::Error>(std::move(slot).error());
+                slots.push_back(slot->slot);
+            }
+        }
+        decoded = where;
+        return {};
+    }
+    void unmap(kvmxx::Vm& vm) {
+        for (auto s : slots) (void)vm.remove_memory(s);
+        slots.clear();
+        decoded.reset();
+    }
+    bool decodes(std::uint64_t gpa, std::size_t len) const {
+        return decoded && gpa >= decoded->base && gpa - decoded->base + len <= decoded->size;
+    }
+};
+
+inline std::uint64_t host_page_size() { return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)); }
+
+}  // namespace vmm

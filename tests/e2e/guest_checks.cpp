@@ -1,0 +1,200 @@
+// guest_checks — runs inside the kvmxx-vmm guest (static arm64 binary in its
+// initramfs) and checks what the passed-through devices do, from the guest's
+// side, with the guest kernel's own drivers. One line per check:
+//     e2e: PASS name — what was seen        e2e: FAIL name — what went wrong
+// tests/e2e/run counts them; a check that never prints counts as failed.
+//
+//   find-devices  edu (1234:11e8) and the NVMe controller (1b36:0010) on the bus
+//   edu-id        edu's identification register through BAR0 (a memory slot)
+//   edu-factorial edu computes 10! through its BAR
+//   edu-intx      100 edu interrupts through uio_pci_generic: raise, wait,
+//                 status matches, ack, re-enable INTx (INTx status bit seen live)
+//   nvme-read     the disk's first sector holds the known text (nvme driver:
+//                 MSI-X + DMA into guest RAM through the host IOMMU)
+//   nvme-msix     the nvme driver's interrupts are MSI-X, and they fired
+//   cpu1-online   the second vCPU, offline at boot (maxcpus=1), comes online (PSCI CPU_ON)
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int failures = 0;
+
+void result(bool ok, const char* name, const std::string& detail) {
+    std::printf("e2e: %s %s — %s\n", ok ? "PASS" : "FAIL", name, detail.c_str());
+    std::fflush(stdout);
+    if (!ok) ++failures;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream f(p);
+    std::stringstream s;
+    s << f.rdbuf();
+    std::string v = s.str();
+    while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+    return v;
+}
+
+bool put(const fs::path& p, const std::string& v) {
+    std::ofstream f(p);
+    f << v;
+    f.flush();
+    return static_cast<bool>(f);
+}
+
+/// The PCI address of the first device with this vendor:device, or "".
+std::string find_pci(const char* vendor, const char* device) {
+    std::error_code ec;
+    for (const auto& d : fs::directory_iterator("/sys/bus/pci/devices", ec))
+        if (slurp(d.path() / "vendor") == vendor && slurp(d.path() / "device") == device) return d.path().filename();
+    return "";
+}
+
+struct Bar {
+    volatile std::uint32_t* regs = nullptr;
+    std::uint32_t read(unsigned off) const { return regs[off / 4]; }
+    void write(unsigned off, std::uint32_t v) const { regs[off / 4] = v; }
+};
+
+/// BAR0 of `bdf` mapped through sysfs, after turning on the device's memory
+/// decoding (no guest driver has enabled it; a BAR that does not decode reads all ones).
+Bar map_bar0(const std::string& bdf) {
+    put("/sys/bus/pci/devices/" + bdf + "/enable", "1");
+    const auto path = "/sys/bus/pci/devices/" + bdf + "/resource0";
+    const int fd = ::open(path.c_str(), O_RDWR | O_SYNC);
+    if (fd < 0) return {};
+    void* p = ::mmap(nullptr, 1 << 20, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    ::close(fd);
+    return p == MAP_FAILED ? Bar{} : Bar{static_cast<volatile std::uint32_t*>(p)};
+}
+
+// edu's registers (QEMU docs/specs/edu.rst)
+constexpr unsigned edu_id = 0x00, edu_fact = 0x08, edu_status = 0x20, edu_irq_status = 0x24, edu_irq_raise = 0x60,
+                   edu_irq_ack = 0x64;
+
+void check_edu(const std::string& bdf, const Bar& bar) {
+    const auto id = bar.read(edu_id);
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "%08x", id);
+    result((id & 0xffff) == 0xed, "edu-id", std::string("ID register 0x") + hex + " (expect 0x..0000ed)");
+
+    bar.write(edu_fact, 10);
+    for (int i = 0; i < 100000 && (bar.read(edu_status) & 1); ++i) std::this_thread::yield();
+    const auto f = bar.read(edu_fact);
+    result(f == 3628800, "edu-factorial", "10! = " + std::to_string(f));
+    (void)bdf;
+}
+
+void check_edu_intx(const std::string& bdf, const Bar& bar) {
+    const fs::path dev = "/sys/bus/pci/devices/" + bdf;
+    put(dev / "driver_override", "uio_pci_generic");
+    put("/sys/bus/pci/drivers_probe", bdf);
+    std::string uio;
+    std::error_code ec;
+    for (const auto& u : fs::directory_iterator(dev / "uio", ec)) uio = u.path().filename();
+    if (uio.empty()) return result(false, "edu-intx", "uio_pci_generic did not take " + bdf + " (driver: " +
+                                                          fs::read_symlink(dev / "driver", ec).filename().string() + ")");
+    const int ufd = ::open(("/dev/" + uio).c_str(), O_RDONLY);
+    const int cfg = ::open((dev / "config").c_str(), O_RDWR);
+    if (ufd < 0 || cfg < 0) return result(false, "edu-intx", "cannot open /dev/" + uio + " or config");
+    constexpr int rounds = 100;
+    int got = 0, status_seen = 0;
+    std::string why;
+    for (int i = 1; i <= rounds; ++i) {
+        const std::uint32_t value = 0x100u + static_cast<std::uint32_t>(i);
+        bar.write(edu_irq_raise, value);
+        pollfd p{ufd, POLLIN, 0};
+        if (::poll(&p, 1, 5000) != 1) { why = "round " + std::to_string(i) + ": no interrupt in 5 s"; break; }
+        std::uint32_t count;
+        if (::read(ufd, &count, 4) != 4) { why = "read /dev/" + uio + " failed"; break; }
+        std::uint16_t status = 0;
+        (void)::pread(cfg, &status, 2, 6);
+        if (status & (1 << 3)) ++status_seen;  // the line is still asserted: edu not acked yet
+        const auto irq_status = bar.read(edu_irq_status);
+        if (irq_status != value) { why = "round " + std::to_string(i) + ": interrupt status " + std::to_string(irq_status) + ", expected " + std::to_string(value); break; }
+        bar.write(edu_irq_ack, value);
+        std::uint16_t command = 0;  // uio_pci_generic masked INTx in the handler; unmask it
+        (void)::pread(cfg, &command, 2, 4);
+        command = static_cast<std::uint16_t>(command & ~(1u << 10));
+        (void)::pwrite(cfg, &command, 2, 4);
+        ++got;
+    }
+    result(got == rounds && status_seen == rounds, "edu-intx",
+           std::to_string(got) + "/" + std::to_string(rounds) + " interrupts with the right status, INTx status bit seen in " +
+               std::to_string(status_seen) + (why.empty() ? "" : "; " + why));
+}
+
+void check_nvme() {
+    std::string text;
+    for (int i = 0; i < 100 && text.empty(); ++i) {
+        std::ifstream disk("/dev/nvme0n1", std::ios::binary);
+        if (disk) {
+            char sector[512] = {};
+            disk.read(sector, sizeof sector);
+            text.assign(sector, strnlen(sector, sizeof sector));
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    result(text == "kvmxx: the first sector of the NVMe disk", "nvme-read", "first sector of /dev/nvme0n1: \"" + text + "\"");
+
+    std::ifstream irqs("/proc/interrupts");
+    std::string line, seen;
+    long total = 0;
+    while (std::getline(irqs, line)) {
+        if (line.find("nvme0q") == std::string::npos) continue;
+        std::istringstream in(line.substr(line.find(':') + 1));
+        long n;
+        while (in >> n) total += n;
+        if (seen.empty()) seen = line.substr(line.find_first_not_of(' '));
+    }
+    result(seen.find("MSI") != std::string::npos && total > 0, "nvme-msix",
+           std::to_string(total) + " nvme interrupts; " + (seen.empty() ? "no nvme0q line in /proc/interrupts" : seen));
+}
+
+void check_cpu1() {
+    const fs::path online = "/sys/devices/system/cpu/cpu1/online";
+    const auto before = slurp(online);
+    put(online, "1");
+    const auto after = slurp(online);
+    int processors = 0;
+    std::ifstream info("/proc/cpuinfo");
+    for (std::string l; std::getline(info, l);) processors += l.rfind("processor", 0) == 0;
+    result(before == "0" && after == "1" && processors == 2, "cpu1-online",
+           "cpu1 online " + before + " → " + after + ", " + std::to_string(processors) + " processors");
+}
+
+}  // namespace
+
+int main() {
+    const auto edu = find_pci("0x1234", "0x11e8"), nvme = find_pci("0x1b36", "0x0010");
+    result(!edu.empty() && !nvme.empty(), "find-devices", "edu at " + (edu.empty() ? "?" : edu) + ", NVMe at " + (nvme.empty() ? "?" : nvme));
+    if (!edu.empty()) {
+        const Bar bar = map_bar0(edu);
+        if (!bar.regs) {
+            result(false, "edu-id", "cannot mmap " + edu + "/resource0");
+        } else {
+            check_edu(edu, bar);
+            check_edu_intx(edu, bar);
+        }
+    }
+    if (!nvme.empty()) check_nvme();
+    check_cpu1();
+    std::printf("e2e: guest checks done, %d failed\n", failures);
+    return failures == 0 ? 0 : 1;
+}

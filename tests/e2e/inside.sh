@@ -1,0 +1,52 @@
+#!/bin/sh
+# Runs inside the aarch64 testbed (tests/e2e/run): boots the kvmxx-vmm guest with
+# the NVMe disk and edu passed through, then feeds the VMM bad input. Prints
+#   e2e: PASS|FAIL name — detail
+# for each check; the guest's own checks come through its console.
+vmm=./kvmxx-vmm
+boot="--kernel Image --initrd guest.cpio --memory 256M"
+check() {  # check NAME EXPECTED_TEXT COMMAND...: exit status != 0 and one line naming the problem
+    name=$1 want=$2; shift 2
+    out=$("$@" 2>&1 </dev/null); rc=$?
+    lines=$(printf '%s\n' "$out" | grep -c .)
+    if [ $rc -ne 0 ] && [ $rc -lt 128 ] && printf '%s' "$out" | grep -qF -- "$want"; then
+        echo "e2e: PASS bad-input-$name — exit $rc: $(printf '%s' "$out" | head -1)"
+    else
+        echo "e2e: FAIL bad-input-$name — exit $rc, wanted '$want', got: $out"
+    fi
+    [ "$lines" -le 1 ] || [ "$name" = usage ] || echo "e2e: FAIL bad-input-$name-one-line — $lines lines"
+}
+
+# 1. The main event: both devices, 2 vCPUs (the second started by the guest).
+$vmm $boot --cpus 2 --cmdline "console=ttyAMA0 rdinit=/init panic=-1 maxcpus=1 loglevel=4" \
+    --device vfio:0000:00:03.0 --device vfio:0000:00:04.0 $E2E_VMM_ARGS
+rc=$?
+if [ $rc -eq 0 ]; then echo "e2e: PASS vmm-exit — kvmxx-vmm exited 0 after the guest powered off"
+else echo "e2e: FAIL vmm-exit — kvmxx-vmm exited $rc"; fi
+
+# 2. Bad input: one line, non-zero exit, nothing left behind (the groups are
+#    free again afterwards, which the last check shows by using them).
+yes 'not an arm64 Image at all' | head -c 65536 > notimage
+truncate -s 300M big.cpio   # sparse: costs no memory
+check missing-kernel "cannot read --kernel" $vmm --kernel /nonexistent/Image
+check not-an-image "no arm64 Image magic" $vmm --kernel notimage
+check initrd-too-big "initrd" $vmm --kernel Image --initrd big.cpio --memory 256M
+rm -f big.cpio
+check memory-not-a-number "not a size" $vmm --kernel Image --memory lots
+check memory-too-small "from 64M" $vmm --kernel Image --memory 16M
+check zero-cpus "--cpus 0" $vmm --kernel Image --cpus 0
+check too-many-cpus "--cpus 99" $vmm --kernel Image --cpus 99
+check unknown-option "unknown option" $vmm --kernel Image --frobnicate
+check no-such-device "no PCI device 0000:00:1f.0" $vmm $boot --device vfio:0000:00:1f.0
+check not-on-vfio-pci "bind it to vfio-pci" $vmm $boot --device vfio:0000:00:05.1
+check non-viable-group "not viable" $vmm $boot --device vfio:0000:00:05.0
+group=$(basename "$(readlink /sys/bus/pci/devices/0000:00:04.0/iommu_group)")
+exec 7<>/dev/vfio/$group   # someone else holds edu's group
+check device-in-use "already open" $vmm $boot --device vfio:0000:00:04.0
+exec 7>&-
+mv /dev/kvm /dev/kvm.away
+check no-dev-kvm "/dev/kvm" $vmm $boot
+mv /dev/kvm.away /dev/kvm
+# Nothing left behind: the groups open again, and /dev/kvm works.
+if exec 8<>/dev/vfio/$group; then exec 8>&-; echo "e2e: PASS nothing-left-open — edu's group opens again after the failures"
+else echo "e2e: FAIL nothing-left-open — edu's group is still held"; fi
