@@ -1,8 +1,14 @@
 // The example VMM's pure parts, on the host: its command line, the arm64 Image
-// checks and boot layout, the device-tree writer and the PL011's registers.
+// checks and boot layout, the device-tree writer, the PL011's registers, and the
+// PCI logic that needs no device (ECAM decoding, BAR registers and placement,
+// memory-slot pieces around trapped pages, the emulated MSI-X table). What needs
+// the device and KVM runs in tests/e2e.
 #include "../../examples/vmm/board.hpp"
 #include "../../examples/vmm/loader.hpp"
+#include "../../examples/vmm/msix_table.hpp"
 #include "../../examples/vmm/options.hpp"
+#include "../../examples/vmm/passthrough_bar.hpp"
+#include "../../examples/vmm/pci_host.hpp"
 #include "../../examples/vmm/pl011.hpp"
 
 #include <gtest/gtest.h>
@@ -147,6 +153,139 @@ TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
     EXPECT_EQ(v[0], 0xb1);
     uart.read(0x7777, v);
     EXPECT_EQ(v[0], 0) << "an offset past the device reads as zero";
+}
+
+TEST(VmmFdt, ThePciHostNodeMapsEachSlotsIntxAndTheMsisToTheIts) {
+    vmm::Board b;
+    b.cmdline = "console=ttyAMA0";
+    const auto plain = vmm::make_fdt(b);
+    const std::string none(plain.begin(), plain.end());
+    EXPECT_EQ(none.find("pci-host-ecam-generic"), std::string::npos) << "no devices, no PCI host";
+    b.pci_slots = {1, 2};
+    const auto dtb = vmm::make_fdt(b);
+    const std::string all(dtb.begin(), dtb.end());
+    for (const char* s : {"pcie@30000000", "pci-host-ecam-generic", "msi-map", "interrupt-map-mask", "bus-range"})
+        EXPECT_NE(all.find(s), std::string::npos) << s;
+    // interrupt-map: 4 pins per slot, 10 cells each; slot 2 pin 1 → SPI 18, level.
+    const std::uint8_t entry[] = {0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};  // slot 2 << 11, 0, 0, pin 1
+    EXPECT_NE(std::search(dtb.begin(), dtb.end(), std::begin(entry), std::end(entry)), dtb.end());
+    EXPECT_EQ(vmm::Board::pci_intx_spi(2), 18u);
+}
+
+TEST(VmmMsixTable, VectorsStartMaskedAndTakeAlignedDwordAndQwordWrites) {
+    vmm::MsixTable t(4);
+    EXPECT_EQ(t.bytes(), 64u);
+    EXPECT_TRUE(t[3].masked);
+    const std::uint64_t address = 0x0809'0040;
+    auto v = t.write(16, {reinterpret_cast<const std::uint8_t*>(&address), 8});
+    ASSERT_TRUE(v);
+    EXPECT_EQ(*v, 1u);
+    const std::uint32_t data = 7, unmask = 0;
+    t.write(24, {reinterpret_cast<const std::uint8_t*>(&data), 4});
+    t.write(28, {reinterpret_cast<const std::uint8_t*>(&unmask), 4});
+    EXPECT_EQ(t[1].address, address);
+    EXPECT_EQ(t[1].data, 7u);
+    EXPECT_FALSE(t[1].masked);
+    std::uint32_t back = 0;
+    t.read(28, {reinterpret_cast<std::uint8_t*>(&back), 4});
+    EXPECT_EQ(back, 0u);
+    t.read(12, {reinterpret_cast<std::uint8_t*>(&back), 4});
+    EXPECT_EQ(back, 1u) << "vector 0 still masked";
+}
+
+TEST(VmmMsixTable, AGuestWritingOddWidthsOrPastTheTableChangesNothing) {
+    vmm::MsixTable t(2);
+    const std::uint8_t bytes[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    EXPECT_FALSE(t.write(0, {bytes, 2})) << "2-byte access";
+    EXPECT_FALSE(t.write(2, {bytes, 4})) << "misaligned";
+    EXPECT_FALSE(t.write(4, {bytes, 8})) << "misaligned qword";
+    EXPECT_FALSE(t.write(32, {bytes, 4})) << "past the table";
+    EXPECT_FALSE(t.write(~0ull - 3, {bytes, 4})) << "offset that overflows";
+    EXPECT_EQ(t[0].address, 0u);
+    std::uint8_t out[4] = {9, 9, 9, 9};
+    t.read(40, out);
+    EXPECT_EQ(out[0] | out[1] | out[2] | out[3], 0) << "reads past the table are zero";
+}
+
+TEST(VmmPassthroughBar, SizingReadsBackTheSizeMaskAndFlags) {
+    vmm::PassthroughBar b;
+    b.size = 0x4000;
+    b.flags = 0x4;  // 64-bit memory
+    b.is_64bit = true;
+    b.write_register(false, 0xffff'ffff);
+    b.write_register(true, 0xffff'ffff);
+    EXPECT_EQ(b.read_register(false), 0xffff'c004u);
+    EXPECT_EQ(b.read_register(true), 0xffff'ffffu);
+    EXPECT_EQ(b.address, b.sizing_pattern());
+    b.write_register(false, 0x1010'0000 | 0x4);
+    b.write_register(true, 0);
+    EXPECT_EQ(b.address, 0x1010'0000u);
+    b.write_register(false, 0x1010'1234);
+    EXPECT_EQ(b.address, 0x1010'0000u) << "address bits below the size are not writable";
+    vmm::PassthroughBar absent;
+    absent.write_register(false, 0xffff'ffff);
+    EXPECT_EQ(absent.read_register(false), 0u) << "an unoffered BAR reads zero, so the guest sees no BAR";
+}
+
+TEST(VmmPassthroughBar, MemorySlotPiecesLeaveTheTrappedPagesOut) {
+    // NVMe's BAR0: 16 KiB, MSI-X table at 0x2000 and PBA at 0x3000 (one page each).
+    const auto pieces = vmm::subtract({0, 0x4000}, {vmm::page_span(0x3000, 8, 0x1000), vmm::page_span(0x2000, 0x40, 0x1000)});
+    ASSERT_EQ(pieces.size(), 1u);
+    EXPECT_EQ(pieces[0].base, 0u);
+    EXPECT_EQ(pieces[0].size, 0x2000u);
+    const auto middle = vmm::subtract({0, 0x10000}, {{0x4000, 0x1000}});
+    ASSERT_EQ(middle.size(), 2u);
+    EXPECT_EQ(middle[1].base, 0x5000u);
+    EXPECT_EQ(middle[1].size, 0xb000u);
+    EXPECT_EQ(vmm::page_span(0x1ff8, 16, 0x1000).size, 0x2000u) << "a table straddling pages traps both";
+}
+
+/// A PCI function with fixed config bytes and one decoded BAR (pure logic: no device).
+struct FakeFunction final : vmm::PciFunction {
+    std::vector<vmm::Range> bars;
+    std::uint16_t last_write = 0xffff;
+    void config_read(std::uint16_t reg, std::span<std::uint8_t> d) override {
+        for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(reg + i);
+    }
+    void config_write(std::uint16_t reg, std::span<const std::uint8_t>) override { last_write = reg; }
+    bool bar_access(std::uint64_t, std::span<std::uint8_t>, bool) override { return false; }
+    std::vector<vmm::Range> decoded_bars() const override { return bars; }
+};
+
+TEST(VmmPciHost, EcamDecodesBusDeviceFunctionAndEmptySlotsReadAllOnes) {
+    vmm::PciHost host({{0x1000'0000, 0x2000'0000}});
+    FakeFunction f;
+    host.attach(2, f);
+    auto ecam = host.ecam();
+    std::uint8_t d[4];
+    ecam.read((2u << 15) | 0x10, d);
+    EXPECT_EQ(d[0], 0x10);
+    EXPECT_EQ(d[3], 0x13);
+    ecam.read((3u << 15), d);
+    EXPECT_EQ(d[0], 0xff) << "empty slot";
+    ecam.read((1u << 20) | (2u << 15), d);
+    EXPECT_EQ(d[0], 0xff) << "bus 1 does not exist";
+    ecam.read((2u << 15) | (1u << 12), d);
+    EXPECT_EQ(d[0], 0xff) << "function 1 does not exist";
+    ecam.read((2u << 15) | 0x11, d);
+    EXPECT_EQ(d[0], 0xff) << "a misaligned dword is dropped";
+    const std::uint8_t w[2] = {0, 0};
+    ecam.write((2u << 15) | 0x04, w);
+    EXPECT_EQ(f.last_write, 0x04);
+}
+
+TEST(VmmPciHost, ABarMayNotLandOnRamTheGicOrAnotherBar) {
+    vmm::PciHost host({{vmm::Board::pci_mmio32, vmm::Board::pci_mmio32_size}});
+    FakeFunction a, b;
+    a.bars = {{0x1000'0000, 0x10'0000}};
+    host.attach(1, a);
+    host.attach(2, b);
+    EXPECT_EQ(host.check_bar({0x1010'0000, 0x4000}, b, {}), "");
+    EXPECT_NE(host.check_bar({vmm::Board::ram_base, 0x4000}, b, {}).find("outside"), std::string::npos);
+    EXPECT_NE(host.check_bar({vmm::Board::gic_dist, 0x4000}, b, {}).find("outside"), std::string::npos);
+    EXPECT_NE(host.check_bar({0x2fff'f000, 0x4000}, b, {}).find("outside"), std::string::npos) << "runs off the window";
+    EXPECT_NE(host.check_bar({0x1000'4000, 0x4000}, b, {}).find("overlaps"), std::string::npos);
+    EXPECT_EQ(host.check_bar({0x1000'0000, 0x10'0000}, a, {0x1000'0000, 0x10'0000}), "") << "a BAR staying put";
 }
 
 }  // namespace
