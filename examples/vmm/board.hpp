@@ -4,6 +4,7 @@
 //   0x0800'0000  GICv3 distributor (64 KiB)      0x0808'0000  ITS (128 KiB)
 //   0x080a'0000  GICv3 redistributors (128 KiB per vCPU, up to 8)
 //   0x0900'0000  PL011 UART (4 KiB), SPI 1
+//   0x0901'0000  boot timer (4 KiB): a guest write is timestamped (benchmarks only, not in the DT)
 //   0x1000'0000  PCI 32-bit memory window (512 MiB), BARs go here
 //   0x3000'0000  PCI ECAM: configuration space of bus 0 (1 MiB)
 //   0x80'0000'0000 PCI 64-bit prefetchable memory window (256 GiB)
@@ -26,6 +27,7 @@ struct Board {
     static constexpr std::uint64_t gic_redist = 0x080a'0000, gic_redist_per_cpu = 0x2'0000;
     static constexpr std::uint64_t uart = 0x0900'0000, uart_size = 0x1000;
     static constexpr std::uint32_t uart_spi = 1;
+    static constexpr std::uint64_t boot_timer = 0x0901'0000;
     static constexpr std::uint64_t ram_base = 0x4000'0000;
     static constexpr std::uint32_t gic_nr_irqs = 256;
     static constexpr std::uint64_t pci_mmio32 = 0x1000'0000, pci_mmio32_size = 0x2000'0000;

@@ -9,6 +9,7 @@
 //
 // kvmxx-vmm --kernel Image --initrd initramfs.cpio --cpus 2 --memory 256M --device vfio:0000:00:04.0
 #include "board.hpp"
+#include "boot_timer.hpp"
 #include "loader.hpp"
 #include "mmio_bus.hpp"
 #include "options.hpp"
@@ -19,6 +20,7 @@
 #include <kvmxx/kvmxx.hpp>
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cerrno>
@@ -94,6 +96,7 @@ void vcpu_loop(kvmxx::Vcpu& cpu, vmm::MmioBus& bus, Stop& stop) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const auto started = vmm::BootTimer::Clock::now();
     std::string error;
     auto parsed = vmm::parse_options({argv + 1, argv + argc}, error);
     if (!parsed) die(error, 2);  // one line; --help has the rest
@@ -164,8 +167,10 @@ int main(int argc, char** argv) {
     must(cpus[0].set(reg::x(0), layout->dtb), "passing the device tree");
 
     vmm::Pl011 uart(stdout);
+    vmm::BootTimer boot_timer(started);
     vmm::MmioBus bus;
     bus.add("pl011", vmm::Board::uart, vmm::Board::uart_size, uart);
+    bus.add("boot-timer", vmm::Board::boot_timer, vmm::BootTimer::size, boot_timer);
     auto ecam = pci.ecam();
     auto mmio32 = pci.bar_window(vmm::Board::pci_mmio32);
     auto mmio64 = pci.bar_window(vmm::Board::pci_mmio64);
@@ -195,5 +200,11 @@ int main(int argc, char** argv) {
     }
     for (auto& t : threads) t.join();
     std::fflush(stdout);
+    if (boot_timer.marked()) {  // the rest of the boot-timer figures: run time and peak memory
+        rusage usage{};
+        ::getrusage(RUSAGE_SELF, &usage);
+        std::fprintf(stderr, "kvmxx-vmm: boot-timer: exit at %.1f ms, peak RSS %ld KiB\n", boot_timer.elapsed_ms(),
+                     usage.ru_maxrss);
+    }
     return stop.status.load();
 }

@@ -16,6 +16,7 @@
 #include "unique_fd.hpp"
 
 #include <poll.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -34,7 +35,10 @@ public:
     };
 
     EventFd() = default;  // empty; use create()
-    explicit EventFd(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
+    explicit EventFd(UniqueFd fd) noexcept : fd_(std::move(fd)) {
+        const int fl = fd_.valid() ? ::fcntl(fd_.get(), F_GETFL) : 0;
+        nonblocking_ = fl >= 0 && (fl & O_NONBLOCK);
+    }
 
     /// eventfd(2) with EFD_CLOEXEC.
     static Result<EventFd> create(Options options) {
@@ -64,8 +68,17 @@ public:
         }
     }
 
-    /// Takes the counter if it is non-zero; std::nullopt when it is zero. Never blocks.
+    /// Takes the counter if it is non-zero; std::nullopt when it is zero. Never
+    /// blocks. On a non-blocking eventfd this is one read(2); otherwise poll + read.
     Result<std::optional<std::uint64_t>> try_read() const {
+        if (nonblocking_) {
+            std::uint64_t v = 0;
+            for (;;) {
+                if (::read(fd_.get(), &v, sizeof v) == static_cast<ssize_t>(sizeof v)) return std::optional<std::uint64_t>(v);
+                if (errno == EAGAIN) return std::optional<std::uint64_t>();
+                if (errno != EINTR) return fail_errno("eventfd read", "fd=" + std::to_string(fd_.get()));
+            }
+        }
         auto ready = wait_for(std::chrono::milliseconds(0));
         if (!ready) return unexpected<Error>(std::move(ready).error());
         if (!*ready) return std::optional<std::uint64_t>();
@@ -97,6 +110,7 @@ public:
 
 private:
     UniqueFd fd_;
+    bool nonblocking_ = false;  ///< O_NONBLOCK: try_read needs no poll first
 };
 
 KVMXX_END_NAMESPACE

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -99,21 +100,35 @@ void check_edu(const std::string& bdf, const Bar& bar) {
     (void)bdf;
 }
 
-void check_edu_intx(const std::string& bdf, const Bar& bar) {
+/// Binds uio_pci_generic to edu and runs `rounds` interrupts; false + why on failure.
+struct IntxRun {
+    int got = 0, status_seen = 0;
+    double seconds = 0;
+    std::string why;
+};
+
+IntxRun run_edu_intx(const std::string& bdf, const Bar& bar, int rounds) {
     const fs::path dev = "/sys/bus/pci/devices/" + bdf;
     put(dev / "driver_override", "uio_pci_generic");
     put("/sys/bus/pci/drivers_probe", bdf);
     std::string uio;
     std::error_code ec;
     for (const auto& u : fs::directory_iterator(dev / "uio", ec)) uio = u.path().filename();
-    if (uio.empty()) return result(false, "edu-intx", "uio_pci_generic did not take " + bdf + " (driver: " +
-                                                          fs::read_symlink(dev / "driver", ec).filename().string() + ")");
+    IntxRun out;
+    if (uio.empty()) {
+        out.why = "uio_pci_generic did not take " + bdf + " (driver: " + fs::read_symlink(dev / "driver", ec).filename().string() + ")";
+        return out;
+    }
     const int ufd = ::open(("/dev/" + uio).c_str(), O_RDONLY);
     const int cfg = ::open((dev / "config").c_str(), O_RDWR);
-    if (ufd < 0 || cfg < 0) return result(false, "edu-intx", "cannot open /dev/" + uio + " or config");
-    constexpr int rounds = 100;
-    int got = 0, status_seen = 0;
-    std::string why;
+    if (ufd < 0 || cfg < 0) {
+        out.why = "cannot open /dev/" + uio + " or config";
+        return out;
+    }
+    int& got = out.got;
+    int& status_seen = out.status_seen;
+    std::string& why = out.why;
+    const auto start = std::chrono::steady_clock::now();
     for (int i = 1; i <= rounds; ++i) {
         const std::uint32_t value = 0x100u + static_cast<std::uint32_t>(i);
         bar.write(edu_irq_raise, value);
@@ -133,9 +148,18 @@ void check_edu_intx(const std::string& bdf, const Bar& bar) {
         (void)::pwrite(cfg, &command, 2, 4);
         ++got;
     }
-    result(got == rounds && status_seen == rounds, "edu-intx",
-           std::to_string(got) + "/" + std::to_string(rounds) + " interrupts with the right status, INTx status bit seen in " +
-               std::to_string(status_seen) + (why.empty() ? "" : "; " + why));
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    ::close(ufd);
+    ::close(cfg);
+    return out;
+}
+
+void check_edu_intx(const std::string& bdf, const Bar& bar) {
+    constexpr int rounds = 100;
+    const auto r = run_edu_intx(bdf, bar, rounds);
+    result(r.got == rounds && r.status_seen == rounds, "edu-intx",
+           std::to_string(r.got) + "/" + std::to_string(rounds) + " interrupts with the right status, INTx status bit seen in " +
+               std::to_string(r.status_seen) + (r.why.empty() ? "" : "; " + r.why));
 }
 
 void check_nvme() {
@@ -181,7 +205,20 @@ void check_cpu1() {
 
 }  // namespace
 
-int main() {
+/// `guest_checks --intx-rate N` (benchmarks/run): N edu interrupts, then one line
+/// "bench edu_intx_rate value=R interrupts/s" as benchmarks/run prints it.
+int intx_rate(int rounds) {
+    const auto edu = find_pci("0x1234", "0x11e8");
+    const Bar bar = edu.empty() ? Bar{} : map_bar0(edu);
+    if (!bar.regs) return std::puts("bench-guest: no edu"), 1;
+    const auto r = run_edu_intx(edu, bar, rounds);
+    if (r.got != rounds) return std::printf("bench-guest: edu interrupts failed: %s\n", r.why.c_str()), 1;
+    std::printf("bench edu_intx_rate value=%.0f interrupts/s\n", rounds / r.seconds);
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc == 3 && std::strcmp(argv[1], "--intx-rate") == 0) return intx_rate(std::atoi(argv[2]));
     const auto edu = find_pci("0x1234", "0x11e8"), nvme = find_pci("0x1b36", "0x0010");
     result(!edu.empty() && !nvme.empty(), "find-devices", "edu at " + (edu.empty() ? "?" : edu) + ", NVMe at " + (nvme.empty() ? "?" : nvme));
     if (!edu.empty()) {

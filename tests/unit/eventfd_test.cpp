@@ -51,6 +51,26 @@ TEST(EventFd, NonBlockingEmptyReadIsEagain) {
     EXPECT_STREQ(r.error().operation(), "eventfd read");
 }
 
+TEST(EventFd, TryReadTakesTheCountOrSaysNoneOnBothKinds) {
+    for (bool nonblocking : {false, true}) {
+        auto ev = kvmxx::EventFd::create({.nonblocking = nonblocking});
+        ASSERT_TRUE(ev);
+        auto empty = ev->try_read();
+        ASSERT_TRUE(empty) << empty.error().message();
+        EXPECT_FALSE(*empty) << "nonblocking=" << nonblocking;
+        ASSERT_TRUE(ev->signal(3));
+        auto three = ev->try_read();
+        ASSERT_TRUE(three);
+        ASSERT_TRUE(*three);
+        EXPECT_EQ(**three, 3u);
+        // An fd adopted from elsewhere: its O_NONBLOCK is read, not assumed.
+        kvmxx::EventFd adopted(kvmxx::UniqueFd(ev->release()));
+        auto none = adopted.try_read();
+        ASSERT_TRUE(none);
+        EXPECT_FALSE(*none);
+    }
+}
+
 TEST(EventFd, WaitForTimesOutThenSeesASignalFromAnotherThread) {
     auto ev = kvmxx::EventFd::create();
     ASSERT_TRUE(ev);

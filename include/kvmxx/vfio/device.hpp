@@ -341,7 +341,15 @@ private:
     Result<> set_irqs(vfio::Irq index, std::uint32_t flags, std::uint32_t start, std::span<const int> fds,
                       std::uint32_t count_without_data = 0) {
         const std::uint32_t count = fds.empty() ? count_without_data : static_cast<std::uint32_t>(fds.size());
-        std::vector<std::uint8_t> buf(sizeof(vfio_irq_set) + fds.size_bytes());
+        // Small sets (mask, unmask, one eventfd: the per-interrupt ones) need no allocation.
+        constexpr std::size_t inline_fds = 4;
+        alignas(vfio_irq_set) std::uint8_t small[sizeof(vfio_irq_set) + inline_fds * sizeof(int)];
+        std::vector<std::uint8_t> large;
+        std::span<std::uint8_t> buf(small, sizeof(vfio_irq_set) + fds.size_bytes());
+        if (fds.size() > inline_fds) {
+            large.resize(sizeof(vfio_irq_set) + fds.size_bytes());
+            buf = large;
+        }
         vfio_irq_set head{};
         head.argsz = static_cast<std::uint32_t>(buf.size());
         head.flags = flags;
