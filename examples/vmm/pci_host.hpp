@@ -54,17 +54,17 @@ public:
     /// Puts `f` at device number `slot` of bus 0, function 0.
     void attach(unsigned slot, PciFunction& f) { functions_.at(slot) = &f; }
 
-    /// Whether a BAR of `self` may decode `r`: inside a window (so never on RAM,
-    /// the GIC or the UART) and clear of every other decoded BAR. "" when it may,
-    /// else why not.
-    std::string check_bar(const Range& r, const PciFunction& self, const Range& old) const {
+    /// Whether a BAR may decode `r`: inside a window (so never on RAM, the GIC or
+    /// the UART) and clear of every BAR decoding now (the caller has stopped the
+    /// BAR being moved from decoding). "" when it may, else why not.
+    std::string check_bar(const Range& r) const {
         bool in_window = false;
         for (const auto& w : windows_) in_window = in_window || r.inside(w);
         if (!in_window) return "outside the PCI memory windows";
         for (const auto* f : functions_) {
             if (!f) continue;
             for (const auto& other : f->decoded_bars())
-                if (!(f == &self && other.base == old.base && other.size == old.size) && r.overlaps(other))
+                if (r.overlaps(other))
                     return "overlaps the BAR at " + kvmxx::trace::hex(other.base);
         }
         return "";

@@ -243,11 +243,10 @@ private:
             if (b.size == 0) continue;
             const std::optional<Range> want = memory_on ? std::optional<Range>(Range{b.address, b.size}) : std::nullopt;
             if (want && b.decoded && want->base == b.decoded->base) continue;
-            const Range old = b.decoded.value_or(Range{});
             b.unmap(w_.vm);
             if (!want) continue;
             if (b.address == 0 || b.address == b.sizing_pattern()) continue;  // not placed yet, or being sized
-            if (auto why = w_.host.check_bar(*want, *this, old); !why.empty()) {
+            if (auto why = w_.host.check_bar(*want); !why.empty()) {
                 warn("BAR" + std::to_string(b.index) + " at " + kvmxx::trace::hex(want->base) + " refused: " + why);
                 continue;
             }
@@ -266,8 +265,10 @@ private:
         const std::uint16_t ctl_at = msi_->offset + 2u;
         const std::uint16_t control = static_cast<std::uint16_t>((msi_->control & 0x180) | (get16(ctl_at) & 1));
         put16(ctl_at, control);  // only Enable is writable; one vector
-        if (msi_->per_vector_masking()) put32(msi_->mask_offset(), get32(msi_->mask_offset()) & 1);
-        if (msi_->per_vector_masking()) put32(msi_->mask_offset() + 4u, 0);  // pending: read-only, none
+        if (msi_->per_vector_masking()) {
+            put32(msi_->mask_offset(), get32(msi_->mask_offset()) & 1);
+            put32(msi_->mask_offset() + 4u, 0);  // pending: read-only, none
+        }
         const bool enable = control & 1;
         if (enable != (mode_ == Mode::Msi)) switch_mode(enable ? Mode::Msi : Mode::Intx);
         if (mode_ == Mode::Msi) {

@@ -87,7 +87,7 @@ Bar map_bar0(const std::string& bdf) {
 constexpr unsigned edu_id = 0x00, edu_fact = 0x08, edu_status = 0x20, edu_irq_status = 0x24, edu_irq_raise = 0x60,
                    edu_irq_ack = 0x64;
 
-void check_edu(const std::string& bdf, const Bar& bar) {
+void check_edu(const Bar& bar) {
     const auto id = bar.read(edu_id);
     char hex[16];
     std::snprintf(hex, sizeof hex, "%08x", id);
@@ -97,7 +97,6 @@ void check_edu(const std::string& bdf, const Bar& bar) {
     for (int i = 0; i < 100000 && (bar.read(edu_status) & 1); ++i) std::this_thread::yield();
     const auto f = bar.read(edu_fact);
     result(f == 3628800, "edu-factorial", "10! = " + std::to_string(f));
-    (void)bdf;
 }
 
 /// Binds uio_pci_generic to edu and runs `rounds` interrupts; false + why on failure.
@@ -226,7 +225,7 @@ int main(int argc, char** argv) {
         if (!bar.regs) {
             result(false, "edu-id", "cannot mmap " + edu + "/resource0");
         } else {
-            check_edu(edu, bar);
+            check_edu(bar);
             check_edu_intx(edu, bar);
         }
     }
