@@ -121,7 +121,9 @@ inline std::string default_hint(std::string_view op, int e, std::string_view det
                    "or run inside the testbed (tests/testbed/run)";
         if (e == EACCES || e == EPERM)
             return "no permission on /dev/kvm: add your user to the kvm group "
-                   "(usermod -aG kvm $USER) and log in again";
+                   "(usermod -aG kvm $USER) and log in again; where the node is root-only "
+                   "(crw------- root root, no kvm group), run as root or give it a group: "
+                   "groupadd kvm; chgrp kvm /dev/kvm; chmod 660 /dev/kvm (or a udev rule)";
     }
     if (op == "KVM_GET_API_VERSION" && e == ENOTTY)
         return "this file is not a KVM device; open /dev/kvm";

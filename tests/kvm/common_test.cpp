@@ -8,6 +8,20 @@ using namespace kvmtest;
 
 namespace {
 
+TEST(KvmOpen, RealDevKvmReportsApiVersion12) {
+    REQUIRE_KVM();
+    auto kvm = kvmxx::Kvm::open();
+    ASSERT_OK(kvm);
+    auto version = kvm->api_version();
+    ASSERT_OK(version);
+    EXPECT_EQ(*version, 12);
+    auto mmap_size = kvm->vcpu_mmap_size();
+    ASSERT_OK(mmap_size);
+    EXPECT_GE(*mmap_size, sizeof(kvm_run));
+    auto vm = kvm->create_vm();
+    ASSERT_OK(vm);
+}
+
 TEST(KvmKick, ThousandKicksFromAnotherThreadEachInterruptRun) {
     REQUIRE_KVM();
     TestVm t;

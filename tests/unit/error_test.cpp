@@ -30,6 +30,8 @@ TEST(Error, HintsForMissingOrForbiddenDevKvm) {
     EXPECT_NE(missing.hint().find("testbed"), std::string::npos);
     auto denied = kvmxx::fail("open", EACCES, "/dev/kvm").error();
     EXPECT_NE(denied.hint().find("kvm group"), std::string::npos);
+    EXPECT_NE(denied.hint().find("root-only"), std::string::npos) << "a 0600 root node with no kvm group";
+    EXPECT_NE(denied.hint().find("chmod 660 /dev/kvm"), std::string::npos);
     auto busy = kvmxx::fail("VFIO_GROUP_SET_CONTAINER", EBUSY).error();
     EXPECT_NE(busy.hint().find("in use"), std::string::npos);
 }
