@@ -64,7 +64,7 @@ struct Guest {
 
 /// What the vCPU stopped for, in words (for the error a benchmark stops with).
 std::string what(Guest& g, const kvmxx::Result<kvmxx::Exit>& exit) {
-    return exit ? kvmxx::detail::describe_exit(*exit, g.cpu.raw_run().exit_reason) : exit.error().message();
+    return exit ? kvmxx::describe(*exit) : exit.error().message();
 }
 std::string what_raw(Guest& g) {
     kvm_run& r = g.cpu.raw_run();

@@ -40,7 +40,7 @@ int main() {
             std::printf("example 1: the guest called PSCI SYSTEM_OFF: done\n");
             return 0;
         } else {
-            std::printf("example 1: unexpected exit %s\n", kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason).c_str());
+            std::printf("example 1: unexpected exit %s\n", kvmxx::describe(exit).c_str());
             return 1;
         }
     }

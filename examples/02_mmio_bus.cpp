@@ -110,7 +110,7 @@ int main() {
             return counter.value == 3 ? 0 : 1;
         }
         std::printf("example 2: no device at this exit: %s\n",
-                    kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason).c_str());
+                    kvmxx::describe(exit).c_str());
         return 1;
     }
 }

@@ -72,7 +72,7 @@ inline kvmxx::exit::MmioWrite next_report(kvmxx::Vcpu& cpu) {
             return *w;
         }
         if (std::holds_alternative<kvmxx::exit::Interrupted>(exit)) continue;
-        std::printf("unexpected exit: %s\n", kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason).c_str());
+        std::printf("unexpected exit: %s\n", kvmxx::describe(exit).c_str());
         std::exit(1);
     }
 }

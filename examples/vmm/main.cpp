@@ -87,7 +87,7 @@ void vcpu_loop(kvmxx::Vcpu& cpu, vmm::MmioBus& bus, Stop& stop) {
             return;
         }
         std::fprintf(stderr, "kvmxx-vmm: vCPU %u: cannot handle %s\n", cpu.id(),
-                     kvmxx::detail::describe_exit(*exit, cpu.raw_run().exit_reason).c_str());
+                     kvmxx::describe(*exit).c_str());
         stop.request(1);
         return;
     }

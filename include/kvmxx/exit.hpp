@@ -12,10 +12,12 @@
 //         std::printf("guest wrote %#llx to %#llx\n", w->value(), w->address);
 //
 // Exit kinds kvmxx does not model become `exit::Unknown` with the raw reason:
-// the full kvm_run stays available through `Vcpu::kvm_run()`.
+// the full kvm_run stays available through `Vcpu::raw_run()`. `describe(exit)`
+// says any exit in one line of words, for logs and error messages.
 #pragma once
 
 #include "config.hpp"
+#include "trace.hpp"
 
 #include <linux/kvm.h>
 
@@ -23,6 +25,8 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
+#include <type_traits>
 #include <variant>
 
 KVMXX_BEGIN_NAMESPACE
@@ -101,7 +105,7 @@ struct FailEntry {
 };
 /// KVM_RUN returned early: a signal (a kick) or `immediate_exit` was set.
 struct Interrupted {};
-/// An exit kvmxx does not model: look at `Vcpu::kvm_run()` yourself.
+/// An exit kvmxx does not model: look at `Vcpu::raw_run()` yourself.
 struct Unknown {
     std::uint32_t reason;
 };
@@ -173,6 +177,82 @@ inline Exit decode_exit(kvm_run& run, std::size_t run_size) noexcept {
             return exit::FailEntry{run.fail_entry.hardware_entry_failure_reason, run.fail_entry.cpu};
         default: return exit::Unknown{run.exit_reason};
     }
+}
+
+/// The KVM_EXIT_* reason an exit value stands for (KVM_EXIT_INTR for Interrupted,
+/// which a kick's EINTR also produces).
+inline std::uint32_t exit_reason(const Exit& exit) noexcept {
+    return std::visit(
+        [](const auto& e) -> std::uint32_t {
+            using E = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<E, exit::MmioRead> || std::is_same_v<E, exit::MmioWrite>) return KVM_EXIT_MMIO;
+            else if constexpr (std::is_same_v<E, exit::IoIn> || std::is_same_v<E, exit::IoOut>) return KVM_EXIT_IO;
+            else if constexpr (std::is_same_v<E, exit::SystemEvent>) return KVM_EXIT_SYSTEM_EVENT;
+            else if constexpr (std::is_same_v<E, exit::Hlt>) return KVM_EXIT_HLT;
+            else if constexpr (std::is_same_v<E, exit::Shutdown>) return KVM_EXIT_SHUTDOWN;
+            else if constexpr (std::is_same_v<E, exit::InternalError>) return KVM_EXIT_INTERNAL_ERROR;
+            else if constexpr (std::is_same_v<E, exit::FailEntry>) return KVM_EXIT_FAIL_ENTRY;
+            else if constexpr (std::is_same_v<E, exit::Interrupted>) return KVM_EXIT_INTR;
+            else return e.reason;
+        },
+        exit);
+}
+
+/// Words for KVM_EXIT_INTERNAL_ERROR's suberror (KVM_INTERNAL_ERROR_*).
+inline const char* internal_error_name(std::uint32_t suberror) noexcept {
+    switch (suberror) {
+        case 1: return "emulation failed (an instruction KVM cannot emulate, e.g. on MMIO it cannot decode)";
+        case 2: return "simultaneous exceptions KVM cannot deliver";
+        case 3: return "an exit while delivering an event (e.g. the IDT or stack of the exception is not in guest memory)";
+        case 4: return "an exit reason KVM does not know";
+        default: return "suberror unknown to kvmxx";
+    }
+}
+
+/// Words for KVM_EXIT_FAIL_ENTRY's hardware_entry_failure_reason: a VMX basic
+/// exit reason on Intel, SVM_EXIT_ERR (-1) on AMD.
+inline const char* entry_failure_name(std::uint64_t reason) noexcept {
+    switch (reason & 0xffff) {
+        case 33: return "VMX: invalid guest state (check segment, control and descriptor registers)";
+        case 34: return "VMX: an MSR in the VM-entry MSR-load area was refused";
+        case 41: return "VMX: machine check during VM entry";
+        default: break;
+    }
+    if (reason == ~std::uint64_t{0}) return "SVM: VMRUN refused the guest state (SVM_EXIT_ERR)";
+    return "reason unknown to kvmxx (see the CPU vendor's manual)";
+}
+
+/// One line of words for any exit, e.g.
+/// "exit=KVM_EXIT_MMIO dir=write addr=0xa000000 len=4 data=0x42", or
+/// "exit=KVM_EXIT_INTERNAL_ERROR suberror=1 what="emulation failed ..." data=0x0,0x6".
+///
+///     auto exit = cpu.run();
+///     if (exit) std::puts(kvmxx::describe(*exit).c_str());
+inline std::string describe(const Exit& exit) {
+    auto quoted = [](const char* words) { return std::string("\"") + words + "\""; };
+    trace::Args a;
+    a.str("exit", exit_reason_name(exit_reason(exit)));
+    if (auto* w = std::get_if<exit::MmioWrite>(&exit))
+        a.str("dir", "write").hex("addr", w->address).dec("len", w->data.size()).hex("data", w->value());
+    else if (auto* r = std::get_if<exit::MmioRead>(&exit))
+        a.str("dir", "read").hex("addr", r->address).dec("len", r->data.size());
+    else if (auto* o = std::get_if<exit::IoOut>(&exit))
+        a.str("dir", "out").hex("port", o->port).dec("size", o->size).hex("data", o->value());
+    else if (auto* i = std::get_if<exit::IoIn>(&exit))
+        a.str("dir", "in").hex("port", i->port).dec("size", i->size);
+    else if (auto* s = std::get_if<exit::SystemEvent>(&exit))
+        a.str("event", s->is_shutdown() ? "shutdown" : s->is_reset() ? "reset" : s->type == exit::SystemEvent::Crash ? "crash" : "other")
+            .dec("type", s->type);
+    else if (auto* e = std::get_if<exit::InternalError>(&exit)) {
+        a.dec("suberror", e->suberror).str("what", quoted(internal_error_name(e->suberror)));
+        std::string words;
+        for (auto d : e->data) words += (words.empty() ? "" : ",") + trace::hex(d);
+        if (!words.empty()) a.str("data", words);
+    } else if (auto* f = std::get_if<exit::FailEntry>(&exit))
+        a.hex("reason", f->reason).str("what", quoted(entry_failure_name(f->reason))).dec("cpu", f->cpu);
+    else if (auto* u = std::get_if<exit::Unknown>(&exit))
+        a.dec("reason", u->reason);
+    return a.take();
 }
 
 KVMXX_END_NAMESPACE

@@ -77,22 +77,6 @@ inline int ensure_kick_signal() noexcept {
     return kick_signal_number.load(std::memory_order_acquire);
 }
 
-inline std::string describe_exit(const Exit& exit, std::uint32_t reason) {
-    trace::Args a;
-    a.str("exit", exit_reason_name(reason));
-    if (auto* w = std::get_if<exit::MmioWrite>(&exit))
-        a.str("dir", "write").hex("addr", w->address).dec("len", w->data.size()).hex("data", w->value());
-    else if (auto* r = std::get_if<exit::MmioRead>(&exit))
-        a.str("dir", "read").hex("addr", r->address).dec("len", r->data.size());
-    else if (auto* o = std::get_if<exit::IoOut>(&exit))
-        a.str("dir", "out").hex("port", o->port).dec("size", o->size).hex("data", o->value());
-    else if (auto* i = std::get_if<exit::IoIn>(&exit))
-        a.str("dir", "in").hex("port", i->port).dec("size", i->size);
-    else if (auto* s = std::get_if<exit::SystemEvent>(&exit))
-        a.str("event", s->is_shutdown() ? "shutdown" : s->is_reset() ? "reset" : "other").dec("type", s->type);
-    return a.take();
-}
-
 }  // namespace detail
 
 /// Uses `signal` instead of SIGRTMIN+1 to kick vCPU threads. Call before the
@@ -178,7 +162,7 @@ public:
         Exit exit = decode_exit(*run_, run_size_);
         if (trace::enabled()) [[unlikely]]
             sys::trace_ioctl("KVM_RUN", trace::Args().dec("vcpu", id_).take() + " " +
-                                            detail::describe_exit(exit, run_->exit_reason), 0, 0);
+                                            describe(exit), 0, 0);
         return exit;
     }
 

@@ -226,7 +226,7 @@ template <class Kind>
 Kind expect_exit(kvmxx::Vcpu& cpu, const char* what) {
     auto exit = run(cpu);
     if (auto* k = std::get_if<Kind>(&exit)) return *k;
-    ADD_FAILURE() << "expected " << what << " exit, got " << kvmxx::detail::describe_exit(exit, cpu.raw_run().exit_reason);
+    ADD_FAILURE() << "expected " << what << " exit, got " << kvmxx::describe(exit);
     return Kind{};
 }
 inline kvmxx::exit::MmioWrite expect_write(kvmxx::Vcpu& cpu) { return expect_exit<kvmxx::exit::MmioWrite>(cpu, "an MMIO write"); }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace {
@@ -137,6 +138,49 @@ TEST(ExitDecode, UnknownExitKeepsTheRawReason) {
     EXPECT_EQ(std::get<kvmxx::exit::Unknown>(e).reason, 4242u);
     EXPECT_STREQ(kvmxx::exit_reason_name(KVM_EXIT_MMIO), "KVM_EXIT_MMIO");
     EXPECT_STREQ(kvmxx::exit_reason_name(4242), "KVM_EXIT_?");
+}
+
+TEST(ExitDescribe, EveryKindIsOneLineOfWordsNamingTheExit) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_MMIO;
+    p.run().mmio.phys_addr = 0xa000000;
+    p.run().mmio.len = 4;
+    p.run().mmio.is_write = 1;
+    p.run().mmio.data[0] = 0x42;
+    EXPECT_EQ(kvmxx::describe(kvmxx::decode_exit(p.run(), p.size)),
+              "exit=KVM_EXIT_MMIO dir=write addr=0xa000000 len=4 data=0x42");
+    EXPECT_EQ(kvmxx::describe(kvmxx::exit::Hlt{}), "exit=KVM_EXIT_HLT");
+    EXPECT_EQ(kvmxx::describe(kvmxx::exit::Shutdown{}), "exit=KVM_EXIT_SHUTDOWN");
+    EXPECT_EQ(kvmxx::describe(kvmxx::exit::Interrupted{}), "exit=KVM_EXIT_INTR");
+    EXPECT_EQ(kvmxx::describe(kvmxx::exit::Unknown{KVM_EXIT_DEBUG}), "exit=KVM_EXIT_DEBUG reason=4");
+    EXPECT_EQ(kvmxx::describe(kvmxx::exit::Unknown{999}), "exit=KVM_EXIT_? reason=999");
+}
+
+TEST(ExitDescribe, InternalErrorNamesTheSuberrorAndShowsTheKernelsWords) {
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_INTERNAL_ERROR;
+    p.run().internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+    p.run().internal.ndata = 2;
+    p.run().internal.data[0] = 0x10;
+    p.run().internal.data[1] = 0x6;
+    const std::string line = kvmxx::describe(kvmxx::decode_exit(p.run(), p.size));
+    EXPECT_EQ(line.find("exit=KVM_EXIT_INTERNAL_ERROR suberror=1 what=\"emulation failed"), 0u) << line;
+    EXPECT_NE(line.find("data=0x10,0x6"), std::string::npos) << line;
+    p.run().internal.suberror = KVM_INTERNAL_ERROR_DELIVERY_EV;
+    p.run().internal.ndata = 0;
+    const std::string delivery = kvmxx::describe(kvmxx::decode_exit(p.run(), p.size));
+    EXPECT_NE(delivery.find("while delivering an event"), std::string::npos) << delivery;
+    EXPECT_EQ(delivery.find("data="), std::string::npos) << "no words, no data field";
+}
+
+TEST(ExitDescribe, FailEntryNamesTheVendorsReason) {
+    const std::string vmx = kvmxx::describe(kvmxx::exit::FailEntry{0x80000021, 1});
+    EXPECT_NE(vmx.find("exit=KVM_EXIT_FAIL_ENTRY reason=0x80000021"), std::string::npos) << vmx;
+    EXPECT_NE(vmx.find("invalid guest state"), std::string::npos) << vmx;
+    EXPECT_NE(vmx.find("cpu=1"), std::string::npos) << vmx;
+    const std::string svm = kvmxx::describe(kvmxx::exit::FailEntry{~0ull, 0});
+    EXPECT_NE(svm.find("SVM_EXIT_ERR"), std::string::npos) << svm;
+    EXPECT_NE(kvmxx::describe(kvmxx::exit::FailEntry{7, 0}).find("unknown to kvmxx"), std::string::npos);
 }
 
 }  // namespace

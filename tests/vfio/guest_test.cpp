@@ -57,7 +57,7 @@ kvmxx::exit::MmioWrite guest_write(kvmxx::Vcpu& cpu) {
         return {};
     }
     if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&*exit)) return *w;
-    ADD_FAILURE() << "expected a guest report, got " << kvmxx::detail::describe_exit(*exit, cpu.raw_run().exit_reason)
+    ADD_FAILURE() << "expected a guest report, got " << kvmxx::describe(*exit)
                   << " (Interrupted = no interrupt within 5 s)";
     return {};
 }
