@@ -11,6 +11,10 @@
 // mixing them fails at link time instead of corrupting memory at run time.
 #pragma once
 
+#if __cplusplus < 202002L
+#  error "kvmxx needs C++20 or later: compile with -std=c++20 (or -std=c++23)"
+#endif
+
 #include <version>
 
 #ifndef KVMXX_USE_STD_EXPECTED
