@@ -29,7 +29,7 @@ inline std::string describe_attr(int fd, std::uint32_t group, std::uint64_t attr
     return trace::Args().dec("fd", static_cast<std::uint64_t>(fd)).dec("group", group).hex("attr", attr).take();
 }
 /// The three device-attribute ioctls share one argument shape: (group, attr, addr).
-inline Result<> attr_ioctl(int fd, unsigned long request, const char* name, std::uint32_t group,
+[[nodiscard]] inline Result<> attr_ioctl(int fd, unsigned long request, const char* name, std::uint32_t group,
                            std::uint64_t attr, std::uint64_t addr) {
     kvm_device_attr a{};
     a.group = group;
@@ -38,10 +38,10 @@ inline Result<> attr_ioctl(int fd, unsigned long request, const char* name, std:
     return sys::ioctl(fd, request, name, &a, [&] { return describe_attr(fd, group, attr); }).transform([](int) {});
 }
 /// KVM_SET_DEVICE_ATTR with `addr` pointing at the value (or 0 for "no value").
-inline Result<> set_attr(int fd, std::uint32_t group, std::uint64_t attr, std::uint64_t addr) {
+[[nodiscard]] inline Result<> set_attr(int fd, std::uint32_t group, std::uint64_t attr, std::uint64_t addr) {
     return attr_ioctl(fd, KVM_SET_DEVICE_ATTR, "KVM_SET_DEVICE_ATTR", group, attr, addr);
 }
-inline Result<> get_attr(int fd, std::uint32_t group, std::uint64_t attr, std::uint64_t addr) {
+[[nodiscard]] inline Result<> get_attr(int fd, std::uint32_t group, std::uint64_t attr, std::uint64_t addr) {
     return attr_ioctl(fd, KVM_GET_DEVICE_ATTR, "KVM_GET_DEVICE_ATTR", group, attr, addr);
 }
 inline bool has_attr(int fd, std::uint32_t group, std::uint64_t attr) {
@@ -66,15 +66,15 @@ public:
     Device(UniqueFd fd, std::uint32_t type) noexcept : fd_(std::move(fd)), type_(type) {}
 
     /// KVM_SET_DEVICE_ATTR with a 64-bit value (addresses, counts).
-    Result<> set_attr(std::uint32_t group, std::uint64_t attr, const std::uint64_t& value) const {
+    [[nodiscard]] Result<> set_attr(std::uint32_t group, std::uint64_t attr, const std::uint64_t& value) const {
         return detail::set_attr(fd_.get(), group, attr, reinterpret_cast<std::uint64_t>(&value));
     }
     /// KVM_SET_DEVICE_ATTR with a 32-bit value (e.g. KVM_DEV_ARM_VGIC_GRP_NR_IRQS).
-    Result<> set_attr(std::uint32_t group, std::uint64_t attr, const std::uint32_t& value) const {
+    [[nodiscard]] Result<> set_attr(std::uint32_t group, std::uint64_t attr, const std::uint32_t& value) const {
         return detail::set_attr(fd_.get(), group, attr, reinterpret_cast<std::uint64_t>(&value));
     }
     /// KVM_SET_DEVICE_ATTR with no value (control commands such as CTRL_INIT).
-    Result<> set_attr(std::uint32_t group, std::uint64_t attr) const {
+    [[nodiscard]] Result<> set_attr(std::uint32_t group, std::uint64_t attr) const {
         return detail::set_attr(fd_.get(), group, attr, 0);
     }
     /// KVM_GET_DEVICE_ATTR into a `T`: the kernel writes as many bytes as the
@@ -82,7 +82,7 @@ public:
     ///     auto n = gic.device().get_attr<std::uint32_t>(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0);
     template <class T = std::uint64_t>
         requires(std::is_trivially_copyable_v<T>)
-    Result<T> get_attr(std::uint32_t group, std::uint64_t attr) const {
+    [[nodiscard]] Result<T> get_attr(std::uint32_t group, std::uint64_t attr) const {
         T v{};
         return detail::get_attr(fd_.get(), group, attr, reinterpret_cast<std::uint64_t>(&v))
             .transform([&] { return v; });

@@ -41,7 +41,7 @@ public:
     }
 
     /// eventfd(2) with EFD_CLOEXEC.
-    static Result<EventFd> create(Options options) {
+    [[nodiscard]] static Result<EventFd> create(Options options) {
         int flags = EFD_CLOEXEC;
         if (options.nonblocking) flags |= EFD_NONBLOCK;
         if (options.semaphore) flags |= EFD_SEMAPHORE;
@@ -49,10 +49,10 @@ public:
         if (fd < 0) return fail_errno("eventfd", "flags=" + trace::hex(static_cast<unsigned>(flags)));
         return EventFd(UniqueFd(fd));
     }
-    static Result<EventFd> create() { return create(Options{}); }
+    [[nodiscard]] static Result<EventFd> create() { return create(Options{}); }
 
     /// Adds `n` to the counter, waking readers (and KVM, for an irqfd).
-    Result<> signal(std::uint64_t n = 1) const {
+    [[nodiscard]] Result<> signal(std::uint64_t n = 1) const {
         if (::write(fd_.get(), &n, sizeof n) != static_cast<ssize_t>(sizeof n))
             return fail_errno("eventfd write", "fd=" + std::to_string(fd_.get()));
         return {};
@@ -60,7 +60,7 @@ public:
 
     /// Blocks until the counter is non-zero, then takes it (or 1 in semaphore mode).
     /// On a non-blocking eventfd with a zero counter this fails with EAGAIN.
-    Result<std::uint64_t> wait() const {
+    [[nodiscard]] Result<std::uint64_t> wait() const {
         std::uint64_t v = 0;
         for (;;) {
             if (::read(fd_.get(), &v, sizeof v) == static_cast<ssize_t>(sizeof v)) return v;
@@ -70,7 +70,7 @@ public:
 
     /// Takes the counter if it is non-zero; std::nullopt when it is zero. Never
     /// blocks. On a non-blocking eventfd this is one read(2); otherwise poll + read.
-    Result<std::optional<std::uint64_t>> try_read() const {
+    [[nodiscard]] Result<std::optional<std::uint64_t>> try_read() const {
         if (nonblocking_) {
             std::uint64_t v = 0;
             for (;;) {
@@ -92,7 +92,7 @@ public:
     }
 
     /// Waits up to `timeout` for the counter to become non-zero, without taking it.
-    Result<bool> wait_for(std::chrono::milliseconds timeout) const {
+    [[nodiscard]] Result<bool> wait_for(std::chrono::milliseconds timeout) const {
         pollfd p{fd_.get(), POLLIN, 0};
         for (;;) {
             const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));

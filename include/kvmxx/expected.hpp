@@ -100,7 +100,7 @@ struct is_expected<expected<T, E>> : std::true_type {};
 
 /// The value-or-error sum type. Storage is a union; `has_` says which member lives.
 template <class T, class E>
-class expected {
+class [[nodiscard]] expected {
 public:
     using value_type = T;
     using error_type = E;
@@ -329,7 +329,7 @@ private:
 
 /// `expected<void, E>`: success carries nothing.
 template <class E>
-class expected<void, E> {
+class [[nodiscard]] expected<void, E> {
 public:
     using value_type = void;
     using error_type = E;

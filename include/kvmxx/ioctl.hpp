@@ -42,7 +42,7 @@ inline std::string no_args() { return {}; }
 /// ioctl(2) with kvmxx's error reporting and trace. Returns the ioctl's
 /// non-negative result (an fd for the CREATE ioctls).
 template <class Arg, class Describe>
-Result<int> ioctl(int fd, unsigned long request, const char* name, Arg arg, Describe&& describe) {
+[[nodiscard]] Result<int> ioctl(int fd, unsigned long request, const char* name, Arg arg, Describe&& describe) {
     const int r = ::ioctl(fd, request, arg);
     const int err = errno;
     if (trace::enabled()) [[unlikely]]
@@ -53,7 +53,7 @@ Result<int> ioctl(int fd, unsigned long request, const char* name, Arg arg, Desc
 }
 
 template <class Arg>
-Result<int> ioctl(int fd, unsigned long request, const char* name, Arg arg) {
+[[nodiscard]] Result<int> ioctl(int fd, unsigned long request, const char* name, Arg arg) {
     return ioctl(fd, request, name, arg, no_args);
 }
 

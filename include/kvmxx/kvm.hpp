@@ -41,7 +41,7 @@ public:
     /// Opens `path` (default /dev/kvm) and checks KVM_GET_API_VERSION == 12.
     /// A missing device, a permission problem or a file that is not KVM each
     /// give an Error with a hint.
-    static Result<Kvm> open(const char* path = "/dev/kvm") {
+    [[nodiscard]] static Result<Kvm> open(const char* path = "/dev/kvm") {
         const int fd = ::open(path, O_RDWR | O_CLOEXEC);
         if (trace::enabled()) [[unlikely]]
             sys::trace_ioctl("open", std::string("path=") + path, fd, errno);
@@ -60,12 +60,12 @@ public:
     }
 
     /// KVM_GET_API_VERSION (always 12 on a kernel kvmxx supports).
-    Result<int> api_version() const {
+    [[nodiscard]] Result<int> api_version() const {
         return sys::ioctl(fd_.get(), KVM_GET_API_VERSION, "KVM_GET_API_VERSION", 0UL);
     }
 
     /// KVM_CHECK_EXTENSION: 0 when absent, otherwise 1 or a capability-specific number.
-    Result<int> check(Cap cap) const {
+    [[nodiscard]] Result<int> check(Cap cap) const {
         return sys::ioctl(fd_.get(), KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION", static_cast<unsigned long>(cap),
                           [&] { return std::string("cap=") + cap_name(cap); });
     }
@@ -76,14 +76,14 @@ public:
     }
 
     /// KVM_GET_VCPU_MMAP_SIZE: bytes of each vCPU's kvm_run mapping.
-    Result<std::size_t> vcpu_mmap_size() const {
+    [[nodiscard]] Result<std::size_t> vcpu_mmap_size() const {
         return sys::ioctl(fd_.get(), KVM_GET_VCPU_MMAP_SIZE, "KVM_GET_VCPU_MMAP_SIZE", 0UL).transform([](int n) {
             return static_cast<std::size_t>(n);
         });
     }
 
     /// KVM_CREATE_VM. On arm64 the VM type carries the IPA size (see VmOptions).
-    Result<Vm> create_vm(const VmOptions& options = {}) const {
+    [[nodiscard]] Result<Vm> create_vm(const VmOptions& options = {}) const {
         auto run_size = vcpu_mmap_size();
         if (!run_size) return unexpected<Error>(std::move(run_size).error());
         auto type = vm_type(options);
@@ -96,7 +96,7 @@ public:
 
 #if KVMXX_ARCH_X86_64
     /// KVM_GET_SUPPORTED_CPUID: what a vCPU may be given with Vcpu::set_cpuid.
-    Result<CpuidTable> supported_cpuid() const {
+    [[nodiscard]] Result<CpuidTable> supported_cpuid() const {
         CpuidTable t(256);  // KVM_MAX_CPUID_ENTRIES, not in the UAPI headers
         auto r = sys::ioctl(fd_.get(), uapi::get_supported_cpuid, "KVM_GET_SUPPORTED_CPUID", t.arg());
         if (!r) return unexpected<Error>(std::move(r).error());
@@ -108,7 +108,7 @@ public:
     bool valid() const noexcept { return fd_.valid(); }
 
 private:
-    Result<unsigned long> vm_type(const VmOptions& options) const {
+    [[nodiscard]] Result<unsigned long> vm_type(const VmOptions& options) const {
 #if KVMXX_ARCH_ARM64
         auto max = check(Cap::ArmVmIpaSize);
         const int host_max = max ? *max : 0;

@@ -41,7 +41,7 @@ public:
     ~Mapping() { reset(); }
 
     /// Private, zero-filled anonymous memory (MAP_NORESERVE: pages are committed on first touch).
-    static Result<Mapping> anonymous(std::size_t size) {
+    [[nodiscard]] static Result<Mapping> anonymous(std::size_t size) {
         if (size == 0) return fail("mmap", EINVAL, "size=0; ask for at least one page");
         void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -50,7 +50,7 @@ public:
     }
 
     /// A shared mapping of `fd` at `offset` (kvm_run, VFIO regions).
-    static Result<Mapping> of_fd(int fd, std::size_t size, std::uint64_t offset,
+    [[nodiscard]] static Result<Mapping> of_fd(int fd, std::size_t size, std::uint64_t offset,
                                  int prot = PROT_READ | PROT_WRITE) {
         void* p = ::mmap(nullptr, size, prot, MAP_SHARED, fd, static_cast<off_t>(offset));
         if (p == MAP_FAILED)

@@ -52,7 +52,7 @@ public:
     }
 
     /// Closes now and reports the result of close(2) (e.g. EIO from a device).
-    Result<> close() {
+    [[nodiscard]] Result<> close() {
         const int old = std::exchange(fd_, -1);
         if (old >= 0 && ::close(old) != 0) return fail_errno("close", "fd=" + std::to_string(old));
         return {};

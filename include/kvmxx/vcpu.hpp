@@ -154,7 +154,7 @@ public:
 
     /// KVM_RUN: runs the guest until it needs us, and says why.
     /// EINTR (a kick or any signal) is the `exit::Interrupted` value, not an error.
-    Result<Exit> run() {
+    [[nodiscard]] Result<Exit> run() {
         shared_->thread.store(::pthread_self(), std::memory_order_relaxed);
         const int r = ::ioctl(fd_.get(), KVM_RUN, 0);
         if (r < 0) [[unlikely]]
@@ -173,7 +173,7 @@ public:
     ///
     ///     std::uint64_t pc = *cpu.get(kvmxx::arm64::reg::pc);
     template <class T>
-    Result<T> get(RegId<T> reg) const {
+    [[nodiscard]] Result<T> get(RegId<T> reg) const {
         T value{};
         auto r = get_one_reg(reg.id, {reinterpret_cast<std::uint8_t*>(&value), sizeof value});
         if (!r) return unexpected<Error>(std::move(r).error());
@@ -183,12 +183,12 @@ public:
     ///
     ///     cpu.set(kvmxx::arm64::reg::pc, 0x4000'0000);
     template <class T>
-    Result<> set(RegId<T> reg, std::type_identity_t<T> value) {  // the register's type decides, not the literal's
+    [[nodiscard]] Result<> set(RegId<T> reg, std::type_identity_t<T> value) {  // the register's type decides, not the literal's
         return set_one_reg(reg.id, {reinterpret_cast<const std::uint8_t*>(&value), sizeof value});
     }
 
     /// KVM_GET_ONE_REG for an id known only at run time; `out` must be exactly its size.
-    Result<> get_one_reg(std::uint64_t id, std::span<std::uint8_t> out) const {
+    [[nodiscard]] Result<> get_one_reg(std::uint64_t id, std::span<std::uint8_t> out) const {
         if (out.size() != reg_size(id))
             return size_mismatch("KVM_GET_ONE_REG", id, out.size());
         kvm_one_reg r{id, reinterpret_cast<std::uint64_t>(out.data())};
@@ -196,7 +196,7 @@ public:
             .transform([](int) {});
     }
     /// KVM_SET_ONE_REG for an id known only at run time; `in` must be exactly its size.
-    Result<> set_one_reg(std::uint64_t id, std::span<const std::uint8_t> in) {
+    [[nodiscard]] Result<> set_one_reg(std::uint64_t id, std::span<const std::uint8_t> in) {
         if (in.size() != reg_size(id))
             return size_mismatch("KVM_SET_ONE_REG", id, in.size());
         kvm_one_reg r{id, reinterpret_cast<std::uint64_t>(in.data())};
@@ -210,7 +210,7 @@ public:
     }
 
     /// KVM_GET_REG_LIST: every ONE_REG id this vCPU has.
-    Result<std::vector<std::uint64_t>> reg_list() const {
+    [[nodiscard]] Result<std::vector<std::uint64_t>> reg_list() const {
         uapi::RegListHead probe{};
         auto first = ::ioctl(fd_.get(), uapi::get_reg_list, &probe);  // E2BIG, with n filled in
         if (first < 0 && errno != E2BIG) return fail_errno("KVM_GET_REG_LIST", describe_vcpu());
@@ -225,13 +225,13 @@ public:
     }
 
     /// KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _STOPPED (arm64 powered off), ...
-    Result<std::uint32_t> mp_state() const {
+    [[nodiscard]] Result<std::uint32_t> mp_state() const {
         kvm_mp_state s{};
         return sys::ioctl(fd_.get(), KVM_GET_MP_STATE, "KVM_GET_MP_STATE", &s, [&] { return describe_vcpu(); })
             .transform([&](int) { return s.mp_state; });
     }
     /// KVM_SET_MP_STATE.
-    Result<> set_mp_state(std::uint32_t state) {
+    [[nodiscard]] Result<> set_mp_state(std::uint32_t state) {
         kvm_mp_state s{state};
         return sys::ioctl(fd_.get(), KVM_SET_MP_STATE, "KVM_SET_MP_STATE", &s,
                           [&] { return trace::Args().raw(describe_vcpu()).dec("mp_state", state).take(); })
@@ -239,7 +239,7 @@ public:
     }
 
     /// KVM_SET_DEVICE_ATTR on the vCPU (arm64 PMU and timer attributes).
-    Result<> set_attr(std::uint32_t group, std::uint64_t attr, const std::uint64_t* value = nullptr) {
+    [[nodiscard]] Result<> set_attr(std::uint32_t group, std::uint64_t attr, const std::uint64_t* value = nullptr) {
         return detail::set_attr(fd_.get(), group, attr, reinterpret_cast<std::uint64_t>(value));
     }
     /// KVM_HAS_DEVICE_ATTR on the vCPU.
@@ -250,7 +250,7 @@ public:
 #if KVMXX_ARCH_ARM64
     /// KVM_ARM_VCPU_INIT with `init` (usually from Vm::preferred_target);
     /// then KVM_ARM_VCPU_FINALIZE for SVE when asked.
-    Result<> init(const kvm_vcpu_init& init) {
+    [[nodiscard]] Result<> init(const kvm_vcpu_init& init) {
         auto r = sys::ioctl(fd_.get(), KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init, [&] {
             return trace::Args().raw(describe_vcpu()).dec("target", init.target).hex("features", init.features[0]).take();
         });
@@ -266,16 +266,16 @@ public:
 
 #if KVMXX_ARCH_X86_64
     /// KVM_GET_REGS: general-purpose registers.
-    Result<kvm_regs> regs() const { return get_struct<kvm_regs>(KVM_GET_REGS, "KVM_GET_REGS"); }
+    [[nodiscard]] Result<kvm_regs> regs() const { return get_struct<kvm_regs>(KVM_GET_REGS, "KVM_GET_REGS"); }
     /// KVM_SET_REGS.
-    Result<> set_regs(const kvm_regs& r) { return set_struct(KVM_SET_REGS, "KVM_SET_REGS", r); }
+    [[nodiscard]] Result<> set_regs(const kvm_regs& r) { return set_struct(KVM_SET_REGS, "KVM_SET_REGS", r); }
     /// KVM_GET_SREGS: segment and control registers.
-    Result<kvm_sregs> sregs() const { return get_struct<kvm_sregs>(KVM_GET_SREGS, "KVM_GET_SREGS"); }
+    [[nodiscard]] Result<kvm_sregs> sregs() const { return get_struct<kvm_sregs>(KVM_GET_SREGS, "KVM_GET_SREGS"); }
     /// KVM_SET_SREGS.
-    Result<> set_sregs(const kvm_sregs& s) { return set_struct(KVM_SET_SREGS, "KVM_SET_SREGS", s); }
+    [[nodiscard]] Result<> set_sregs(const kvm_sregs& s) { return set_struct(KVM_SET_SREGS, "KVM_SET_SREGS", s); }
 
     /// KVM_GET_MSRS for one MSR.
-    Result<std::uint64_t> msr(std::uint32_t index) const {
+    [[nodiscard]] Result<std::uint64_t> msr(std::uint32_t index) const {
         OneMsr b{};
         b.head.nmsrs = 1;
         b.entry.index = index;
@@ -286,7 +286,7 @@ public:
         return b.entry.data;
     }
     /// KVM_SET_MSRS for one MSR.
-    Result<> set_msr(std::uint32_t index, std::uint64_t value) {
+    [[nodiscard]] Result<> set_msr(std::uint32_t index, std::uint64_t value) {
         OneMsr b{};
         b.head.nmsrs = 1;
         b.entry.index = index;
@@ -301,7 +301,7 @@ public:
     /// KVM_SET_CPUID2 with a table from Kvm::supported_cpuid(), edited or not:
     ///     auto table = kvm.supported_cpuid();
     ///     cpu.set_cpuid(*table);
-    Result<> set_cpuid(const CpuidTable& table) {
+    [[nodiscard]] Result<> set_cpuid(const CpuidTable& table) {
         return sys::ioctl(fd_.get(), uapi::set_cpuid2, "KVM_SET_CPUID2", table.arg(),
                           [&] { return trace::Args().dec("nent", table.size()).take(); })
             .transform([](int) {});
@@ -315,7 +315,7 @@ public:
     bool valid() const noexcept { return fd_.valid(); }
 
 private:
-    Result<Exit> run_failed(int err) {
+    [[nodiscard]] Result<Exit> run_failed(int err) {
         if (trace::enabled()) [[unlikely]]
             sys::trace_ioctl("KVM_RUN", describe_vcpu(), -1, err);
         if (err == EINTR) {
@@ -345,12 +345,12 @@ private:
     };
     static_assert(offsetof(OneMsr, entry) == sizeof(uapi::MsrsHead));
     template <class S>
-    Result<S> get_struct(unsigned long req, const char* name) const {
+    [[nodiscard]] Result<S> get_struct(unsigned long req, const char* name) const {
         S s{};
         return sys::ioctl(fd_.get(), req, name, &s, [&] { return describe_vcpu(); }).transform([&](int) { return s; });
     }
     template <class S>
-    Result<> set_struct(unsigned long req, const char* name, const S& s) {
+    [[nodiscard]] Result<> set_struct(unsigned long req, const char* name, const S& s) {
         return sys::ioctl(fd_.get(), req, name, &s, [&] { return describe_vcpu(); }).transform([](int) {});
     }
 #endif

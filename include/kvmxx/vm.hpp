@@ -113,7 +113,7 @@ public:
     ///
     ///     auto ram = vm.add_memory(0x4000'0000, 64 << 20);
     ///     std::memcpy(ram->host, code, sizeof code);
-    Result<MemoryRegion> add_memory(std::uint64_t gpa, std::uint64_t size, MemoryFlags flags = MemoryFlags::None) {
+    [[nodiscard]] Result<MemoryRegion> add_memory(std::uint64_t gpa, std::uint64_t size, MemoryFlags flags = MemoryFlags::None) {
         if (auto bad = check_alignment(gpa, size)) return unexpected<Error>(std::move(*bad));
         auto mem = Mapping::anonymous(size);
         if (!mem) return unexpected<Error>(std::move(mem).error());
@@ -123,7 +123,7 @@ public:
 
     /// Maps host memory the caller owns (e.g. a VFIO BAR mmap) at `gpa`. The
     /// caller keeps `host` mapped until remove_memory() or the Vm's destruction.
-    Result<MemoryRegion> add_user_memory(std::uint64_t gpa, std::span<std::uint8_t> host,
+    [[nodiscard]] Result<MemoryRegion> add_user_memory(std::uint64_t gpa, std::span<std::uint8_t> host,
                                          MemoryFlags flags = MemoryFlags::None) {
         if (auto bad = check_alignment(gpa, host.size())) return unexpected<Error>(std::move(*bad));
         if (reinterpret_cast<std::uintptr_t>(host.data()) % page_size() != 0)
@@ -132,7 +132,7 @@ public:
     }
 
     /// Removes a slot (KVM_SET_USER_MEMORY_REGION with size 0), then frees its memory if the Vm owns it.
-    Result<> remove_memory(std::uint32_t slot) {
+    [[nodiscard]] Result<> remove_memory(std::uint32_t slot) {
         auto it = find_slot(slot);
         if (it == slots_.end())
             return fail("KVM_SET_USER_MEMORY_REGION", ENOENT, "slot=" + std::to_string(slot) + " is not in use");
@@ -143,7 +143,7 @@ public:
     }
 
     /// Changes a slot's flags (e.g. turns dirty logging on) without moving it.
-    Result<> set_memory_flags(std::uint32_t slot, MemoryFlags flags) {
+    [[nodiscard]] Result<> set_memory_flags(std::uint32_t slot, MemoryFlags flags) {
         auto it = find_slot(slot);
         if (it == slots_.end())
             return fail("KVM_SET_USER_MEMORY_REGION", ENOENT, "slot=" + std::to_string(slot) + " is not in use");
@@ -154,26 +154,26 @@ public:
     }
 
     /// KVM_SET_USER_MEMORY_REGION, raw: nothing is tracked or freed by the Vm.
-    Result<> set_user_memory_region(const kvm_userspace_memory_region& region) {
+    [[nodiscard]] Result<> set_user_memory_region(const kvm_userspace_memory_region& region) {
         return set_region(region.slot, region.guest_phys_addr, region.memory_size,
                           reinterpret_cast<std::uint8_t*>(region.userspace_addr), region.flags);
     }
 
     /// Host bytes for guest-physical [gpa, gpa+size), within one slot.
-    Result<std::span<std::uint8_t>> guest_span(std::uint64_t gpa, std::size_t size) const {
+    [[nodiscard]] Result<std::span<std::uint8_t>> guest_span(std::uint64_t gpa, std::size_t size) const {
         for (const auto& s : slots_)
             if (s.region.contains(gpa, size)) return std::span<std::uint8_t>(s.region.host + (gpa - s.region.gpa), size);
         return fail("guest memory access", EFAULT,
                     trace::Args().hex("gpa", gpa).hex("size", size).take() + " is not inside one memory slot");
     }
     /// Copies `data` into guest memory at `gpa`.
-    Result<> write(std::uint64_t gpa, std::span<const std::uint8_t> data) const {
+    [[nodiscard]] Result<> write(std::uint64_t gpa, std::span<const std::uint8_t> data) const {
         return guest_span(gpa, data.size()).transform([&](std::span<std::uint8_t> dst) {
             if (!data.empty()) std::memcpy(dst.data(), data.data(), data.size());
         });
     }
     /// Copies guest memory at `gpa` into `out`.
-    Result<> read(std::uint64_t gpa, std::span<std::uint8_t> out) const {
+    [[nodiscard]] Result<> read(std::uint64_t gpa, std::span<std::uint8_t> out) const {
         return guest_span(gpa, out.size()).transform([&](std::span<std::uint8_t> src) {
             if (!out.empty()) std::memcpy(out.data(), src.data(), out.size());
         });
@@ -187,7 +187,7 @@ public:
     }
 
     /// KVM_GET_DIRTY_LOG: pages written since the last call (slot needs LogDirtyPages).
-    Result<DirtyLog> dirty_log(std::uint32_t slot) const {
+    [[nodiscard]] Result<DirtyLog> dirty_log(std::uint32_t slot) const {
         auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.region.slot == slot; });
         if (it == slots_.end())
             return fail("KVM_GET_DIRTY_LOG", ENOENT, "slot=" + std::to_string(slot) + " is not in use");
@@ -207,7 +207,7 @@ public:
     // ---- vCPUs and devices --------------------------------------------------
 
     /// KVM_CREATE_VCPU, then maps its kvm_run page.
-    Result<Vcpu> create_vcpu(std::uint32_t id) {
+    [[nodiscard]] Result<Vcpu> create_vcpu(std::uint32_t id) {
         auto fd = sys::ioctl(fd_.get(), KVM_CREATE_VCPU, "KVM_CREATE_VCPU", static_cast<unsigned long>(id),
                              [&] { return "vcpu_id=" + std::to_string(id); });
         if (!fd) return unexpected<Error>(std::move(fd).error());
@@ -220,7 +220,7 @@ public:
 
 #if KVMXX_ARCH_ARM64
     /// KVM_ARM_PREFERRED_TARGET with `features` applied: the argument for Vcpu::init.
-    Result<kvm_vcpu_init> preferred_target(const arm64::VcpuFeatures& features = {}) const {
+    [[nodiscard]] Result<kvm_vcpu_init> preferred_target(const arm64::VcpuFeatures& features = {}) const {
         kvm_vcpu_init init{};
         auto r = sys::ioctl(fd_.get(), KVM_ARM_PREFERRED_TARGET, "KVM_ARM_PREFERRED_TARGET", &init);
         if (!r) return unexpected<Error>(std::move(r).error());
@@ -231,7 +231,7 @@ public:
     /// The arm64 one-liner: KVM_CREATE_VCPU + KVM_ARM_PREFERRED_TARGET + KVM_ARM_VCPU_INIT.
     ///
     ///     auto cpu1 = vm.create_vcpu(1, {.power_off = true});   // waits for PSCI CPU_ON
-    Result<Vcpu> create_vcpu(std::uint32_t id, const arm64::VcpuFeatures& features) {
+    [[nodiscard]] Result<Vcpu> create_vcpu(std::uint32_t id, const arm64::VcpuFeatures& features) {
         auto init = preferred_target(features);
         if (!init) return unexpected<Error>(std::move(init).error());
         auto cpu = create_vcpu(id);
@@ -246,7 +246,7 @@ public:
     std::uint32_t vcpu_count() const noexcept { return vcpus_; }
 
     /// KVM_CREATE_DEVICE: an in-kernel device (VGIC, ITS, VFIO pseudo-device).
-    Result<Device> create_device(std::uint32_t type, std::uint32_t flags = 0) {
+    [[nodiscard]] Result<Device> create_device(std::uint32_t type, std::uint32_t flags = 0) {
         kvm_create_device d{};  // the kernel writes the new fd into d.fd
         d.type = type;
         d.flags = flags;
@@ -261,33 +261,33 @@ public:
     /// KVM_IRQFD: when `source` is signalled, inject GSI `gsi` (edge).
     ///
     ///     vm.irqfd(eventfd, kvmxx::arm64::spi_gsi(5));
-    Result<> irqfd(const EventSource auto& source, std::uint32_t gsi) {
+    [[nodiscard]] Result<> irqfd(const EventSource auto& source, std::uint32_t gsi) {
         return irqfd_raw(source.event_fd(), gsi, 0, -1);
     }
     /// KVM_IRQFD with KVM_IRQFD_FLAG_RESAMPLE: level-triggered. The line stays
     /// asserted until the guest EOIs; then KVM signals `resample`, which is the
     /// moment to re-enable the device's interrupt (VFIO's INTx unmask eventfd).
-    Result<> irqfd(const EventSource auto& source, std::uint32_t gsi, const EventSource auto& resample) {
+    [[nodiscard]] Result<> irqfd(const EventSource auto& source, std::uint32_t gsi, const EventSource auto& resample) {
         return irqfd_raw(source.event_fd(), gsi, KVM_IRQFD_FLAG_RESAMPLE, resample.event_fd());
     }
     /// KVM_IRQFD with KVM_IRQFD_FLAG_DEASSIGN: stop routing `source` to `gsi`.
-    Result<> remove_irqfd(const EventSource auto& source, std::uint32_t gsi) {
+    [[nodiscard]] Result<> remove_irqfd(const EventSource auto& source, std::uint32_t gsi) {
         return irqfd_raw(source.event_fd(), gsi, KVM_IRQFD_FLAG_DEASSIGN, -1);
     }
 
     /// KVM_IOEVENTFD: a guest write to `where` signals `sink` inside the kernel, without a vCPU exit.
     ///
     ///     vm.ioeventfd(doorbell, {.address = 0x0a00'0000, .length = 4, .datamatch = 1});
-    Result<> ioeventfd(const EventSource auto& sink, const IoEvent& where) {
+    [[nodiscard]] Result<> ioeventfd(const EventSource auto& sink, const IoEvent& where) {
         return ioeventfd_raw(sink.event_fd(), where, 0);
     }
     /// KVM_IOEVENTFD with KVM_IOEVENTFD_FLAG_DEASSIGN.
-    Result<> remove_ioeventfd(const EventSource auto& sink, const IoEvent& where) {
+    [[nodiscard]] Result<> remove_ioeventfd(const EventSource auto& sink, const IoEvent& where) {
         return ioeventfd_raw(sink.event_fd(), where, KVM_IOEVENTFD_FLAG_DEASSIGN);
     }
 
     /// KVM_SET_GSI_ROUTING: replaces the whole routing table with `route`.
-    Result<> set_routes(const IrqRoute& route) {
+    [[nodiscard]] Result<> set_routes(const IrqRoute& route) {
         auto table = route.prepare(supports_msi_devid());
         return sys::ioctl(fd_.get(), uapi::set_gsi_routing, "KVM_SET_GSI_ROUTING", table.arg(), [&] {
                    return trace::Args().dec("entries", route.size()).take();
@@ -296,7 +296,7 @@ public:
     }
 
     /// KVM_SIGNAL_MSI: injects one MSI now. True when delivered, false when the guest blocked it.
-    Result<bool> signal_msi(const Msi& msi) {
+    [[nodiscard]] Result<bool> signal_msi(const Msi& msi) {
         kvm_msi m{};
         m.address_lo = static_cast<std::uint32_t>(msi.address);
         m.address_hi = static_cast<std::uint32_t>(msi.address >> 32);
@@ -312,7 +312,7 @@ public:
     }
 
     /// KVM_IRQ_LINE: drive an interrupt line (arm64: see arm64::irq_line_spi for `irq`).
-    Result<> irq_line(std::uint32_t irq, bool level) {
+    [[nodiscard]] Result<> irq_line(std::uint32_t irq, bool level) {
         kvm_irq_level l{};
         l.irq = irq;
         l.level = level ? 1 : 0;
@@ -324,12 +324,12 @@ public:
     // ---- capabilities -------------------------------------------------------
 
     /// KVM_CHECK_EXTENSION on the VM (KVM_CAP_CHECK_EXTENSION_VM): 0 when absent.
-    Result<int> check(Cap cap) const {
+    [[nodiscard]] Result<int> check(Cap cap) const {
         return sys::ioctl(fd_.get(), KVM_CHECK_EXTENSION, "KVM_CHECK_EXTENSION", static_cast<unsigned long>(cap),
                           [&] { return std::string("cap=") + cap_name(cap); });
     }
     /// KVM_ENABLE_CAP on the VM with up to four arguments.
-    Result<> enable_cap(Cap cap, std::span<const std::uint64_t> args = {}) {
+    [[nodiscard]] Result<> enable_cap(Cap cap, std::span<const std::uint64_t> args = {}) {
         kvm_enable_cap c{};
         c.cap = static_cast<std::uint32_t>(cap);
         for (std::size_t i = 0; i < args.size() && i < 4; ++i) c.args[i] = args[i];
@@ -368,7 +368,7 @@ private:
         return std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.region.slot == slot; });
     }
 
-    Result<MemoryRegion> register_slot(std::uint64_t gpa, std::uint64_t size, std::uint8_t* host, MemoryFlags flags,
+    [[nodiscard]] Result<MemoryRegion> register_slot(std::uint64_t gpa, std::uint64_t size, std::uint8_t* host, MemoryFlags flags,
                                        Mapping owned) {
         MemoryRegion region{free_slot(), gpa, size, host, flags};
         auto r = set_region(region.slot, gpa, size, host, static_cast<std::uint32_t>(flags));
@@ -377,7 +377,7 @@ private:
         return region;
     }
 
-    Result<> set_region(std::uint32_t slot, std::uint64_t gpa, std::uint64_t size, std::uint8_t* host,
+    [[nodiscard]] Result<> set_region(std::uint32_t slot, std::uint64_t gpa, std::uint64_t size, std::uint8_t* host,
                         std::uint32_t flags) {
         kvm_userspace_memory_region m{};
         m.slot = slot;
@@ -397,7 +397,7 @@ private:
         slots_.clear();
     }
 
-    Result<> irqfd_raw(int fd, std::uint32_t gsi, std::uint32_t flags, int resample_fd) {
+    [[nodiscard]] Result<> irqfd_raw(int fd, std::uint32_t gsi, std::uint32_t flags, int resample_fd) {
         kvm_irqfd a{};
         a.fd = static_cast<std::uint32_t>(fd);
         a.gsi = gsi;
@@ -414,7 +414,7 @@ private:
             .transform([](int) {});
     }
 
-    Result<> ioeventfd_raw(int fd, const IoEvent& where, std::uint32_t flags) {
+    [[nodiscard]] Result<> ioeventfd_raw(int fd, const IoEvent& where, std::uint32_t flags) {
         kvm_ioeventfd a{};
         a.fd = fd;
         a.addr = where.address;

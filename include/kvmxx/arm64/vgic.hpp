@@ -69,7 +69,7 @@ public:
 
     /// KVM_CREATE_DEVICE of the GIC. Fails with a clear error when the VM has
     /// no vCPU yet (the redistributors are sized by the vCPUs that exist).
-    static Result<Vgic> create(Vm& vm, Version version) {
+    [[nodiscard]] static Result<Vgic> create(Vm& vm, Version version) {
         if (vm.vcpu_count() == 0)
             return fail_with_hint("Vgic::create", EINVAL, "the VM has no vCPU",
                                   "create every vCPU before the GIC: it sizes its redistributors by them");
@@ -79,14 +79,14 @@ public:
     }
 
     /// GICv3, or GICv2 when the host cannot emulate a v3.
-    static Result<Vgic> create(Vm& vm) {
+    [[nodiscard]] static Result<Vgic> create(Vm& vm) {
         auto v3 = create(vm, Version::V3);
         if (v3 || v3.error().errnum() != ENODEV) return v3;
         return create(vm, Version::V2);
     }
 
     /// Every step in the order the kernel needs: create (v3, else v2), addresses, ITS (v3), NR_IRQS, init.
-    static Result<Vgic> setup(Vm& vm, const GicLayout& layout) {
+    [[nodiscard]] static Result<Vgic> setup(Vm& vm, const GicLayout& layout) {
         auto gic = create(vm);
         if (!gic) return gic;
         Result<> r = gic->set_distributor(layout.distributor);
@@ -100,14 +100,14 @@ public:
     }
 
     /// KVM_SET_DEVICE_ATTR(GRP_ADDR, DIST): guest-physical base of the distributor (64 KiB aligned).
-    Result<> set_distributor(std::uint64_t gpa) {
+    [[nodiscard]] Result<> set_distributor(std::uint64_t gpa) {
         if (auto r = not_after_init("set_distributor"); !r) return r;
         auto r = gic_.set_attr(vgic_attr::grp_addr, v3() ? vgic_attr::v3_dist : vgic_attr::v2_dist, gpa);
         if (r) distributor_ = gpa;
         return r;
     }
     /// KVM_SET_DEVICE_ATTR(GRP_ADDR, REDIST): base of the redistributors (GICv3).
-    Result<> set_redistributor(std::uint64_t gpa) {
+    [[nodiscard]] Result<> set_redistributor(std::uint64_t gpa) {
         if (auto r = not_after_init("set_redistributor"); !r) return r;
         if (!v3()) return order_error("set_redistributor", "a GICv2 has no redistributors; use set_cpu_interface");
         auto r = gic_.set_attr(vgic_attr::grp_addr, vgic_attr::v3_redist, gpa);
@@ -115,7 +115,7 @@ public:
         return r;
     }
     /// KVM_SET_DEVICE_ATTR(GRP_ADDR, CPU): base of the CPU interface (GICv2).
-    Result<> set_cpu_interface(std::uint64_t gpa) {
+    [[nodiscard]] Result<> set_cpu_interface(std::uint64_t gpa) {
         if (auto r = not_after_init("set_cpu_interface"); !r) return r;
         if (v3()) return order_error("set_cpu_interface", "a GICv3 has redistributors; use set_redistributor");
         auto r = gic_.set_attr(vgic_attr::grp_addr, vgic_attr::v2_cpu, gpa);
@@ -125,7 +125,7 @@ public:
 
     /// Creates the ITS (KVM_DEV_TYPE_ARM_VGIC_ITS), sets its base and initializes it.
     /// MSIs routed with a device id land here. GICv3 only, before init().
-    Result<> add_its(Vm& vm, std::uint64_t gpa) {
+    [[nodiscard]] Result<> add_its(Vm& vm, std::uint64_t gpa) {
         if (auto r = not_after_init("add_its"); !r) return r;
         if (!v3()) return order_error("add_its", "the ITS needs a GICv3");
         if (!distributor_ || !cpu_side_)
@@ -142,7 +142,7 @@ public:
     }
 
     /// KVM_SET_DEVICE_ATTR(GRP_NR_IRQS): how many INTIDs (including the 32 private ones).
-    Result<> set_nr_irqs(std::uint32_t n) {
+    [[nodiscard]] Result<> set_nr_irqs(std::uint32_t n) {
         if (auto r = not_after_init("set_nr_irqs"); !r) return r;
         if (n < 64 || n > 1024 || n % 32 != 0)
             return fail_with_hint("Vgic::set_nr_irqs", EINVAL, "nr_irqs=" + std::to_string(n),
@@ -153,7 +153,7 @@ public:
     }
 
     /// KVM_SET_DEVICE_ATTR(GRP_CTRL, CTRL_INIT): freezes the layout. Call before the first KVM_RUN.
-    Result<> init() {
+    [[nodiscard]] Result<> init() {
         if (initialized_) return order_error("init", "the GIC is already initialized");
         if (!distributor_)
             return order_error("init", "set the distributor address (set_distributor) before init");
@@ -181,7 +181,7 @@ private:
     static unexpected<Error> order_error(const char* step, std::string what) {
         return fail_with_hint("Vgic", EINVAL, step, std::move(what));
     }
-    Result<> not_after_init(const char* step) const {
+    [[nodiscard]] Result<> not_after_init(const char* step) const {
         if (initialized_) return order_error(step, "the GIC is initialized; its layout can no longer change");
         return {};
     }

@@ -112,7 +112,7 @@ public:
     explicit VfioContainer(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
 
     /// Opens `path` and checks VFIO_GET_API_VERSION == VFIO_API_VERSION.
-    static Result<VfioContainer> open(const char* path = "/dev/vfio/vfio") {
+    [[nodiscard]] static Result<VfioContainer> open(const char* path = "/dev/vfio/vfio") {
         const int fd = ::open(path, O_RDWR | O_CLOEXEC);
         if (trace::enabled()) [[unlikely]]
             sys::trace_ioctl("open", std::string("path=") + path, fd, errno);
@@ -131,17 +131,17 @@ public:
     }
 
     /// VFIO_GET_API_VERSION.
-    Result<int> api_version() const { return sys::ioctl(fd_.get(), VFIO_GET_API_VERSION, "VFIO_GET_API_VERSION", 0); }
+    [[nodiscard]] Result<int> api_version() const { return sys::ioctl(fd_.get(), VFIO_GET_API_VERSION, "VFIO_GET_API_VERSION", 0); }
 
     /// VFIO_CHECK_EXTENSION: does this container support IOMMU type / extension `ext`?
-    Result<bool> check_extension(std::uint32_t ext) const {
+    [[nodiscard]] Result<bool> check_extension(std::uint32_t ext) const {
         return sys::ioctl(fd_.get(), VFIO_CHECK_EXTENSION, "VFIO_CHECK_EXTENSION", static_cast<unsigned long>(ext),
                           [&] { return trace::Args().dec("ext", ext).take(); })
             .transform([](int r) { return r > 0; });
     }
 
     /// VFIO_SET_IOMMU: chooses the IOMMU model; needs at least one group attached.
-    Result<> set_iommu(std::uint32_t type = VFIO_TYPE1v2_IOMMU) {
+    [[nodiscard]] Result<> set_iommu(std::uint32_t type = VFIO_TYPE1v2_IOMMU) {
         auto r = sys::ioctl(fd_.get(), VFIO_SET_IOMMU, "VFIO_SET_IOMMU", static_cast<unsigned long>(type),
                             [&] {
                                 return trace::Args()
@@ -164,7 +164,7 @@ public:
     /// Adds `group` to this container (VFIO_GROUP_SET_CONTAINER) and, for the
     /// first group, chooses the Type1v2 IOMMU (VFIO_SET_IOMMU).
     template <VfioGroupHandle G>
-    Result<> attach(const G& group) {
+    [[nodiscard]] Result<> attach(const G& group) {
         const int fd = fd_.get();
         auto r = sys::ioctl(group.fd(), VFIO_GROUP_SET_CONTAINER, "VFIO_GROUP_SET_CONTAINER", &fd,
                             [&] { return trace::Args().dec("group", group.number()).take(); });
@@ -181,7 +181,7 @@ public:
     }
 
     /// VFIO_IOMMU_GET_INFO: page sizes, usable IOVA ranges, DMA maps left.
-    Result<vfio::IommuInfo> iommu_info() const {
+    [[nodiscard]] Result<vfio::IommuInfo> iommu_info() const {
         std::vector<std::uint8_t> buf(sizeof(vfio_iommu_type1_info));
         for (int pass = 0; pass < 2; ++pass) {
             auto* info = reinterpret_cast<vfio_iommu_type1_info*>(buf.data());
@@ -196,7 +196,7 @@ public:
 
     /// VFIO_IOMMU_MAP_DMA: the device may access [iova, iova+size) and reach `host`.
     /// All three must be page aligned and the range inside one usable IOVA range.
-    Result<> map_dma(std::uint64_t iova, const void* host, std::uint64_t size,
+    [[nodiscard]] Result<> map_dma(std::uint64_t iova, const void* host, std::uint64_t size,
                      vfio::DmaAccess access = vfio::DmaAccess::ReadWrite) {
         const auto vaddr = reinterpret_cast<std::uint64_t>(host);
         auto describe = [&] { return trace::Args().hex("iova", iova).hex("size", size).hex("vaddr", vaddr).take(); };
@@ -217,11 +217,11 @@ public:
 
     /// Maps guest RAM with IOVA = guest-physical address, so a device given
     /// guest addresses by the guest's driver reaches the right memory.
-    Result<> map_dma(const MemoryRegion& ram) { return map_dma(ram.gpa, ram.host, ram.size); }
+    [[nodiscard]] Result<> map_dma(const MemoryRegion& ram) { return map_dma(ram.gpa, ram.host, ram.size); }
 
     /// VFIO_IOMMU_UNMAP_DMA of exactly [iova, iova+size): an error unless the
     /// kernel reports having unmapped that many bytes.
-    Result<> unmap_dma(std::uint64_t iova, std::uint64_t size) {
+    [[nodiscard]] Result<> unmap_dma(std::uint64_t iova, std::uint64_t size) {
         vfio_iommu_type1_dma_unmap u{};
         u.argsz = sizeof u;
         u.iova = iova;

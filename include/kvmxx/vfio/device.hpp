@@ -177,7 +177,7 @@ public:
     VfioDevice(UniqueFd fd, std::string name) noexcept : fd_(std::move(fd)), name_(std::move(name)) {}
 
     /// VFIO_DEVICE_GET_INFO.
-    Result<vfio::DeviceInfo> info() const {
+    [[nodiscard]] Result<vfio::DeviceInfo> info() const {
         vfio_device_info i{};
         i.argsz = sizeof i;
         return sys::ioctl(fd_.get(), VFIO_DEVICE_GET_INFO, "VFIO_DEVICE_GET_INFO", &i, [&] { return describe(); })
@@ -186,7 +186,7 @@ public:
 
     /// VFIO_DEVICE_GET_REGION_INFO of region `index`, capabilities included
     /// (asked twice when the capabilities need a bigger buffer).
-    Result<vfio::RegionInfo> region_info(std::uint32_t index) const {
+    [[nodiscard]] Result<vfio::RegionInfo> region_info(std::uint32_t index) const {
         std::vector<std::uint8_t> buf(sizeof(vfio_region_info));
         for (int pass = 0; pass < 2; ++pass) {
             auto* r = reinterpret_cast<vfio_region_info*>(buf.data());
@@ -203,7 +203,7 @@ public:
 
     /// mmap of the whole region (a BAR) as an owning Mapping. Refused, with what to
     /// do instead, when the region cannot be mmapped or only parts of it can.
-    Result<Mapping> mmap(const vfio::RegionInfo& r, int prot = PROT_READ | PROT_WRITE) const {
+    [[nodiscard]] Result<Mapping> mmap(const vfio::RegionInfo& r, int prot = PROT_READ | PROT_WRITE) const {
         const std::string what = describe() + " region=" + std::to_string(r.index);
         if (!r.mappable() || r.size == 0)
             return fail_with_hint("mmap", EINVAL, what + " is not mmappable", "use VfioDevice::read/write for it");
@@ -215,14 +215,14 @@ public:
 
     /// The same for region `index`, asking VFIO_DEVICE_GET_REGION_INFO first:
     ///     auto regs = dev.mmap(kvmxx::vfio::region::bar0);
-    Result<Mapping> mmap(std::uint32_t index, int prot = PROT_READ | PROT_WRITE) const {
+    [[nodiscard]] Result<Mapping> mmap(std::uint32_t index, int prot = PROT_READ | PROT_WRITE) const {
         auto r = region_info(index);
         if (!r) return unexpected<Error>(std::move(r).error());
         return mmap(*r, prot);
     }
 
     /// mmap of every part of the region that may be mmapped (see RegionInfo::mmap_areas).
-    Result<std::vector<vfio::MappedArea>> mmap_sparse(const vfio::RegionInfo& r, int prot = PROT_READ | PROT_WRITE) const {
+    [[nodiscard]] Result<std::vector<vfio::MappedArea>> mmap_sparse(const vfio::RegionInfo& r, int prot = PROT_READ | PROT_WRITE) const {
         std::vector<vfio::MappedArea> out;
         for (const auto& a : r.mmap_areas()) {
             auto m = Mapping::of_fd(fd_.get(), a.size, r.offset + a.offset, prot);
@@ -233,14 +233,14 @@ public:
     }
 
     /// pread of `out.size()` bytes at `offset` in region `index`. A short read is an error.
-    Result<> read(std::uint32_t index, std::uint64_t offset, std::span<std::uint8_t> out) const {
+    [[nodiscard]] Result<> read(std::uint32_t index, std::uint64_t offset, std::span<std::uint8_t> out) const {
         auto r = region_offset(index);
         if (!r) return unexpected<Error>(std::move(r).error());
         const auto n = ::pread(fd_.get(), out.data(), out.size(), static_cast<off_t>(*r + offset));
         return transferred("pread", index, offset, out.size(), n);
     }
     /// pwrite of `in` at `offset` in region `index`. A short write is an error.
-    Result<> write(std::uint32_t index, std::uint64_t offset, std::span<const std::uint8_t> in) const {
+    [[nodiscard]] Result<> write(std::uint32_t index, std::uint64_t offset, std::span<const std::uint8_t> in) const {
         auto r = region_offset(index);
         if (!r) return unexpected<Error>(std::move(r).error());
         const auto n = ::pwrite(fd_.get(), in.data(), in.size(), static_cast<off_t>(*r + offset));
@@ -249,30 +249,30 @@ public:
     /// One register of width sizeof(T) (1, 2, 4 or 8 bytes) from a region.
     template <class T>
         requires std::is_unsigned_v<T>
-    Result<T> read_as(std::uint32_t index, std::uint64_t offset) const {
+    [[nodiscard]] Result<T> read_as(std::uint32_t index, std::uint64_t offset) const {
         T v{};
         return read(index, offset, {reinterpret_cast<std::uint8_t*>(&v), sizeof v}).transform([&] { return v; });
     }
     template <class T>
         requires std::is_unsigned_v<T>
-    Result<> write_as(std::uint32_t index, std::uint64_t offset, T value) const {
+    [[nodiscard]] Result<> write_as(std::uint32_t index, std::uint64_t offset, T value) const {
         return write(index, offset, {reinterpret_cast<const std::uint8_t*>(&value), sizeof value});
     }
 
     /// The first `size` bytes of configuration space (256: the PCI header and
     /// the standard capabilities; 4096 reaches the extended ones).
-    Result<std::vector<std::uint8_t>> config(std::size_t size = 256) const {
+    [[nodiscard]] Result<std::vector<std::uint8_t>> config(std::size_t size = 256) const {
         std::vector<std::uint8_t> bytes(size);
         return read(vfio::region::config, 0, bytes).transform([&] { return std::move(bytes); });
     }
     template <class T>
-    Result<T> config_read(std::uint16_t offset) const { return read_as<T>(vfio::region::config, offset); }
+    [[nodiscard]] Result<T> config_read(std::uint16_t offset) const { return read_as<T>(vfio::region::config, offset); }
     template <class T>
-    Result<> config_write(std::uint16_t offset, T value) const { return write_as<T>(vfio::region::config, offset, value); }
+    [[nodiscard]] Result<> config_write(std::uint16_t offset, T value) const { return write_as<T>(vfio::region::config, offset, value); }
 
     /// Sets bits in the command register: memory decoding and bus mastering, which
     /// a device needs before its BARs answer and before it may DMA.
-    Result<> enable_memory_and_bus_master() const {
+    [[nodiscard]] Result<> enable_memory_and_bus_master() const {
         auto cmd = config_read<std::uint16_t>(vfio::pci::command);
         if (!cmd) return unexpected<Error>(std::move(cmd).error());
         return config_write<std::uint16_t>(vfio::pci::command,
@@ -280,7 +280,7 @@ public:
     }
 
     /// VFIO_DEVICE_GET_IRQ_INFO.
-    Result<vfio::IrqInfo> irq_info(vfio::Irq index) const {
+    [[nodiscard]] Result<vfio::IrqInfo> irq_info(vfio::Irq index) const {
         vfio_irq_info i{};
         i.argsz = sizeof i;
         i.index = static_cast<std::uint32_t>(index);
@@ -291,39 +291,39 @@ public:
 
     /// VFIO_DEVICE_SET_IRQS (DATA_EVENTFD | ACTION_TRIGGER): vectors start.. of
     /// `index` signal `fds` (-1 detaches a vector). Enables MSI/MSI-X as needed.
-    Result<> set_irq_eventfds(vfio::Irq index, std::uint32_t start, std::span<const int> fds) {
+    [[nodiscard]] Result<> set_irq_eventfds(vfio::Irq index, std::uint32_t start, std::span<const int> fds) {
         return set_irqs(index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, start, fds);
     }
     /// One vector: `source`'s eventfd is signalled when the device raises it.
     template <EventSource S>
-    Result<> set_irq(vfio::Irq index, const S& source, std::uint32_t vector = 0) {
+    [[nodiscard]] Result<> set_irq(vfio::Irq index, const S& source, std::uint32_t vector = 0) {
         const int fd = source.event_fd();
         return set_irq_eventfds(index, vector, {&fd, 1});
     }
     /// Detaches every eventfd of `index` and disables it (MSI/MSI-X off).
-    Result<> disable_irqs(vfio::Irq index) {
+    [[nodiscard]] Result<> disable_irqs(vfio::Irq index) {
         return set_irqs(index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, 0, {});
     }
     /// Unmasks a vector (INTx is masked by VFIO each time it fires: unmask it after
     /// the device has been acknowledged).
-    Result<> unmask(vfio::Irq index, std::uint32_t vector = 0) {
+    [[nodiscard]] Result<> unmask(vfio::Irq index, std::uint32_t vector = 0) {
         return set_irqs(index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK, vector, {}, 1);
     }
     /// Masks a vector.
-    Result<> mask(vfio::Irq index, std::uint32_t vector = 0) {
+    [[nodiscard]] Result<> mask(vfio::Irq index, std::uint32_t vector = 0) {
         return set_irqs(index, VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK, vector, {}, 1);
     }
     /// An eventfd that unmasks the vector when signalled (DATA_EVENTFD |
     /// ACTION_UNMASK): give it to Vm::irqfd as the resample fd and KVM unmasks
     /// INTx when the guest EOIs, with no userspace in between.
     template <EventSource S>
-    Result<> set_unmask_eventfd(vfio::Irq index, const S& source, std::uint32_t vector = 0) {
+    [[nodiscard]] Result<> set_unmask_eventfd(vfio::Irq index, const S& source, std::uint32_t vector = 0) {
         const int fd = source.event_fd();
         return set_irqs(index, VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK, vector, {&fd, 1});
     }
 
     /// VFIO_DEVICE_RESET.
-    Result<> reset() {
+    [[nodiscard]] Result<> reset() {
         auto r = sys::ioctl(fd_.get(), VFIO_DEVICE_RESET, "VFIO_DEVICE_RESET", 0, [&] { return describe(); });
         if (!r && r.error().errnum() == ENOTTY)
             return fail_with_hint("VFIO_DEVICE_RESET", ENOTTY, describe(), "this device has no reset method (see info().can_reset())");
@@ -338,7 +338,7 @@ private:
     std::string describe() const { return "device=" + name_; }
     std::string describe_irq(vfio::Irq i) const { return describe() + " irq=" + vfio::irq_name(i); }
 
-    Result<> set_irqs(vfio::Irq index, std::uint32_t flags, std::uint32_t start, std::span<const int> fds,
+    [[nodiscard]] Result<> set_irqs(vfio::Irq index, std::uint32_t flags, std::uint32_t start, std::span<const int> fds,
                       std::uint32_t count_without_data = 0) {
         const std::uint32_t count = fds.empty() ? count_without_data : static_cast<std::uint32_t>(fds.size());
         // Small sets (mask, unmask, one eventfd: the per-interrupt ones) need no allocation.
@@ -370,7 +370,7 @@ private:
         return r.transform([](int) {});
     }
 
-    Result<std::uint64_t> region_offset(std::uint32_t index) const {
+    [[nodiscard]] Result<std::uint64_t> region_offset(std::uint32_t index) const {
         // VFIO PCI places region N at N << 40 in the fd; ask rather than assume.
         if (index < cached_offsets_.size() && cached_offsets_[index]) return *cached_offsets_[index];
         auto r = region_info(index);
@@ -380,7 +380,7 @@ private:
         return r->offset;
     }
 
-    Result<> transferred(const char* op, std::uint32_t index, std::uint64_t offset, std::size_t want, ssize_t got) const {
+    [[nodiscard]] Result<> transferred(const char* op, std::uint32_t index, std::uint64_t offset, std::size_t want, ssize_t got) const {
         if (got == static_cast<ssize_t>(want)) return {};
         const std::string what = describe() + " region=" + std::to_string(index) + " offset=" + trace::hex(offset) +
                                  " size=" + std::to_string(want);

@@ -44,7 +44,7 @@ struct Sysfs {
         return ec ? std::string() : target.filename().string();
     }
     /// The IOMMU group number of `bdf`, from its iommu_group link.
-    Result<unsigned> group_of(std::string_view bdf) const {
+    [[nodiscard]] Result<unsigned> group_of(std::string_view bdf) const {
         std::error_code ec;
         const auto dev = device(bdf);
         if (!std::filesystem::exists(dev, ec))
@@ -97,7 +97,7 @@ public:
         : fd_(std::move(fd)), number_(number), sysfs_(std::move(sysfs)) {}
 
     /// Opens /dev/vfio/`number`.
-    static Result<VfioGroup> open(unsigned number, vfio::Sysfs sysfs = {}, const char* dev_dir = "/dev/vfio") {
+    [[nodiscard]] static Result<VfioGroup> open(unsigned number, vfio::Sysfs sysfs = {}, const char* dev_dir = "/dev/vfio") {
         const std::string path = std::string(dev_dir) + "/" + std::to_string(number);
         const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
         const int e = errno;
@@ -120,7 +120,7 @@ public:
 
     /// The group of PCI device `bdf`, checked to be bound to vfio-pci first, so
     /// the error says what to do rather than "no such file".
-    static Result<VfioGroup> for_device(std::string_view bdf, vfio::Sysfs sysfs = {}, const char* dev_dir = "/dev/vfio") {
+    [[nodiscard]] static Result<VfioGroup> for_device(std::string_view bdf, vfio::Sysfs sysfs = {}, const char* dev_dir = "/dev/vfio") {
         auto n = sysfs.group_of(bdf);
         if (!n) return unexpected<Error>(std::move(n).error());
         const auto drv = sysfs.driver_of(bdf);
@@ -132,7 +132,7 @@ public:
     }
 
     /// VFIO_GROUP_GET_STATUS.
-    Result<vfio::GroupStatus> status() const {
+    [[nodiscard]] Result<vfio::GroupStatus> status() const {
         vfio_group_status s{};
         s.argsz = sizeof s;
         return sys::ioctl(fd_.get(), VFIO_GROUP_GET_STATUS, "VFIO_GROUP_GET_STATUS", &s, [&] { return describe(); })
@@ -144,7 +144,7 @@ public:
 
     /// Succeeds when the group is viable; otherwise the error names the devices
     /// of the group that are bound to another driver.
-    Result<> check_viable() const {
+    [[nodiscard]] Result<> check_viable() const {
         auto s = status();
         if (!s) return unexpected<Error>(std::move(s).error());
         if (s->viable) return {};
@@ -157,13 +157,13 @@ public:
     }
 
     /// VFIO_GROUP_UNSET_CONTAINER.
-    Result<> unset_container() {
+    [[nodiscard]] Result<> unset_container() {
         return sys::ioctl(fd_.get(), VFIO_GROUP_UNSET_CONTAINER, "VFIO_GROUP_UNSET_CONTAINER", 0, [&] { return describe(); })
             .transform([](int) {});
     }
 
     /// VFIO_GROUP_GET_DEVICE_FD for `bdf` (the group must be in a container).
-    Result<VfioDevice> device(std::string_view bdf) const {
+    [[nodiscard]] Result<VfioDevice> device(std::string_view bdf) const {
         const std::string name(bdf);
         auto fd = sys::ioctl(fd_.get(), VFIO_GROUP_GET_DEVICE_FD, "VFIO_GROUP_GET_DEVICE_FD", name.c_str(),
                              [&] { return describe() + " device=" + name; });

@@ -25,7 +25,7 @@ public:
     KvmVfio() = default;
     explicit KvmVfio(Device dev) noexcept : dev_(std::move(dev)) {}
 
-    static Result<KvmVfio> create(Vm& vm) {
+    [[nodiscard]] static Result<KvmVfio> create(Vm& vm) {
         auto d = vm.create_device(KVM_DEV_TYPE_VFIO);
         if (!d) return unexpected<Error>(std::move(d).error());
         return KvmVfio(std::move(*d));
@@ -33,15 +33,15 @@ public:
 
     /// KVM_DEV_VFIO_GROUP_ADD: the VM uses devices of `group`.
     template <VfioGroupHandle G>
-    Result<> add_group(const G& group) { return group_attr(KVM_DEV_VFIO_GROUP_ADD, group.fd()); }
+    [[nodiscard]] Result<> add_group(const G& group) { return group_attr(KVM_DEV_VFIO_GROUP_ADD, group.fd()); }
     /// KVM_DEV_VFIO_GROUP_DEL.
     template <VfioGroupHandle G>
-    Result<> remove_group(const G& group) { return group_attr(KVM_DEV_VFIO_GROUP_DEL, group.fd()); }
+    [[nodiscard]] Result<> remove_group(const G& group) { return group_attr(KVM_DEV_VFIO_GROUP_DEL, group.fd()); }
 
     const Device& device() const noexcept { return dev_; }
 
 private:
-    Result<> group_attr(std::uint64_t attr, int group_fd) {
+    [[nodiscard]] Result<> group_attr(std::uint64_t attr, int group_fd) {
         const std::int32_t fd = group_fd;  // the attribute's value is an int32 fd
         return detail::set_attr(dev_.fd(), KVM_DEV_VFIO_GROUP, attr, reinterpret_cast<std::uint64_t>(&fd));
     }
