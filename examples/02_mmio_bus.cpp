@@ -12,7 +12,6 @@
 #include <vector>
 
 using example::must;
-namespace reg = kvmxx::arm64::reg;
 
 // A console: each byte written is printed.
 struct Console {
@@ -64,6 +63,7 @@ private:
 };
 
 // The guest prints "hi", reads the counter three times and prints the last value.
+#if KVMXX_ARCH_ARM64
 constexpr std::uint32_t guest[] = {
     0xd2a14001,  // mov  x1, #0x0a000000   the console
     0x52800d02,  // mov  w2, #'h'
@@ -84,6 +84,23 @@ constexpr std::uint32_t guest[] = {
     0x72b08000,  // movk w0, #0x8400, lsl #16   PSCI SYSTEM_OFF
     0xd4000002,  // hvc  #0
 };
+#else
+// x86 real mode with 4 GiB data segments (example::start_vcpu); ends with HLT.
+constexpr std::uint8_t guest[] = {
+    0x66, 0xbb, 0x00, 0x00, 0x00, 0x0a,  // mov  $0x0a000000, %ebx   the console
+    0x67, 0xc6, 0x03, 'h',               // movb $'h', (%ebx)
+    0x67, 0xc6, 0x03, 'i',               // movb $'i', (%ebx)
+    0x67, 0xc6, 0x03, '\n',              // movb $'\n', (%ebx)
+    0x66, 0xb9, 0x00, 0x10, 0x00, 0x0a,  // mov  $0x0a001000, %ecx   the counter
+    0x67, 0x66, 0x8b, 0x01,              // mov  (%ecx), %eax        1
+    0x67, 0x66, 0x8b, 0x01,              // mov  (%ecx), %eax        2
+    0x67, 0x66, 0x8b, 0x01,              // mov  (%ecx), %eax        3: the value KVM writes into eax
+    0x04, '0',                           // add  $'0', %al
+    0x67, 0x88, 0x03,                    // mov  %al, (%ebx)         prints "3"
+    0x67, 0xc6, 0x03, '\n',              // movb $'\n', (%ebx)
+    0xf4,                                // hlt
+};
+#endif
 
 int main() {
     constexpr std::uint64_t ram_base = 0x4000'0000;
@@ -91,8 +108,7 @@ int main() {
     auto vm = must(kvm.create_vm());
     auto ram = must(vm.add_memory(ram_base, 0x10000));
     example::load(ram, ram_base, guest);
-    auto cpu = must(vm.create_vcpu(0, {}));
-    must(cpu.set(reg::pc, ram_base));
+    auto cpu = example::start_vcpu(vm, ram_base);
 
     Console console;
     Counter counter;
@@ -104,9 +120,9 @@ int main() {
     for (;;) {
         auto exit = must(cpu.run());
         if (bus.dispatch(exit)) continue;
-        if (auto* e = std::get_if<kvmxx::exit::SystemEvent>(&exit); e && e->is_shutdown()) {
+        if (example::guest_is_done(exit)) {
             std::fflush(stdout);
-            std::printf("example 2: the counter was read %u times; the guest powered off\n", counter.value);
+            std::printf("example 2: the counter was read %u times; %s\n", counter.value, example::done_words);
             return counter.value == 3 ? 0 : 1;
         }
         std::printf("example 2: no device at this exit: %s\n",

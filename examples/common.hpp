@@ -1,5 +1,6 @@
-// common.hpp — the two helpers every example uses, so each example file shows
-// only what it teaches.
+// common.hpp — the helpers every example uses, so each example file shows only
+// what it teaches: stop at the first error, load guest code, start vCPU 0 at it
+// (arm64: KVM_ARM_VCPU_INIT + pc; x86_64: real mode), and know the guest is done.
 #pragma once
 
 #include <kvmxx/kvmxx.hpp>
@@ -23,9 +24,55 @@ T must(kvmxx::Result<T> r) {
 }
 
 /// Copies guest instructions into guest RAM at `gpa`.
-inline void load(const kvmxx::MemoryRegion& ram, std::uint64_t gpa, std::span<const std::uint32_t> words) {
-    std::memcpy(ram.host + (gpa - ram.gpa), words.data(), words.size_bytes());
+inline void load(const kvmxx::MemoryRegion& ram, std::uint64_t gpa, std::span<const std::uint8_t> bytes) {
+    std::memcpy(ram.host + (gpa - ram.gpa), bytes.data(), bytes.size());
     __builtin___clear_cache(reinterpret_cast<char*>(ram.host), reinterpret_cast<char*>(ram.host + ram.size));
 }
+inline void load(const kvmxx::MemoryRegion& ram, std::uint64_t gpa, std::span<const std::uint32_t> words) {
+    load(ram, gpa, {reinterpret_cast<const std::uint8_t*>(words.data()), words.size_bytes()});
+}
+
+#if KVMXX_ARCH_ARM64
+/// vCPU 0, initialised for this host's CPU (KVM_ARM_VCPU_INIT), starting at `entry`.
+inline kvmxx::Vcpu start_vcpu(kvmxx::Vm& vm, std::uint64_t entry) {
+    auto cpu = must(vm.create_vcpu(0, {}));      // KVM_CREATE_VCPU + KVM_ARM_VCPU_INIT
+    must(cpu.set(kvmxx::arm64::reg::pc, entry));  // KVM_SET_ONE_REG: start here
+    return cpu;
+}
+/// How the examples' arm64 guests end: PSCI SYSTEM_OFF, a system-event exit.
+inline bool guest_is_done(const kvmxx::Exit& exit) {
+    auto* e = std::get_if<kvmxx::exit::SystemEvent>(&exit);
+    return e && e->is_shutdown();
+}
+inline constexpr const char* done_words = "the guest called PSCI SYSTEM_OFF";
+#elif KVMXX_ARCH_X86_64
+/// vCPU 0 in real mode with CS based at `entry` (IP 0) and data segments flat from 0
+/// with a 4 GiB limit ("unreal mode"), so 32-bit addresses reach 0x0a000000.
+inline kvmxx::Vcpu start_vcpu(kvmxx::Vm& vm, std::uint64_t entry) {
+    auto cpu = must(vm.create_vcpu(0));           // KVM_CREATE_VCPU
+    auto sregs = must(cpu.sregs());               // KVM_GET_SREGS: the reset state (real mode)
+    auto segment = [](std::uint64_t base, std::uint8_t type) {
+        kvm_segment s{};
+        s.base = base;
+        s.limit = 0xffff'ffff;
+        s.type = type;
+        s.present = 1;
+        s.s = 1;
+        s.g = 1;
+        return s;
+    };
+    sregs.cs = segment(entry, 0xb);  // code: execute/read
+    for (kvm_segment* data : {&sregs.ds, &sregs.es, &sregs.ss, &sregs.fs, &sregs.gs}) *data = segment(0, 0x3);
+    must(cpu.set_sregs(sregs));                   // KVM_SET_SREGS
+    kvm_regs regs{};
+    regs.rflags = 0x2;                            // bit 1 is always set
+    must(cpu.set_regs(regs));                     // KVM_SET_REGS: rip = 0 (= entry)
+    return cpu;
+}
+/// How the examples' x86 guests end: HLT, which exits to us when the VM has no
+/// in-kernel interrupt controller to wake it.
+inline bool guest_is_done(const kvmxx::Exit& exit) { return std::holds_alternative<kvmxx::exit::Hlt>(exit); }
+inline constexpr const char* done_words = "the guest halted (HLT)";
+#endif
 
 }  // namespace example
