@@ -4,6 +4,7 @@
 #include "../test_vm.hpp"
 
 #include <cstring>
+#include <thread>
 
 GUEST_PROGRAM(pio)
 GUEST_PROGRAM(regs_echo)
@@ -212,6 +213,33 @@ TEST(KvmX86Cap, DisablingHltExitsKeepsTheGuestHltInsideKvm) {
     auto after = expect_write(t.cpu());
     EXPECT_EQ(after.address, report);
     EXPECT_EQ(after.value(), 0x600du);
+}
+
+// Two vCPUs of one VM, each run by its own thread at the same time: each sees its
+// own exits in its own kvm_run page (ThreadSanitizer runs this on the host's KVM).
+TEST(KvmX86Smp, TwoVcpusOnTwoThreadsEachSeeTheirOwnExits) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_mmio_rw(), 2);
+    struct Seen {
+        std::uint64_t first = 0, echoed = 0;
+    };
+    Seen seen[2];
+    auto drive = [&](unsigned i) {
+        kvmxx::Vcpu& cpu = t.cpu(i);
+        seen[i].first = expect_write(cpu).value();  // eax, set per vCPU below
+        auto read = expect_read(cpu);               // the value to echo
+        read.set(0x70 + i);
+        seen[i].echoed = expect_write(cpu).value();
+    };
+    for (unsigned i = 0; i < 2; ++i) ASSERT_OK(set_arg(t.cpu(i), 2, 0x1000 + i));
+    std::thread other(drive, 1u);
+    drive(0);
+    other.join();
+    for (unsigned i = 0; i < 2; ++i) {
+        EXPECT_EQ(seen[i].first, 0x1000u + i) << "vCPU " << i;
+        EXPECT_EQ(seen[i].echoed, 0x70u + i) << "vCPU " << i;
+    }
 }
 
 TEST(KvmFdLeak, TwoHundredVmVcpuCyclesLeaveTheFdCountUnchanged) {
