@@ -9,16 +9,18 @@
 namespace {
 
 int open_fd_count() {
+    // -1 when /proc/self/fd cannot be read, so that a leak test cannot pass as 0 == 0.
+    DIR* d = ::opendir("/proc/self/fd");
+    if (d == nullptr) return -1;
     int n = 0;
-    if (DIR* d = ::opendir("/proc/self/fd")) {
-        while (::readdir(d)) ++n;
-        ::closedir(d);
-    }
+    while (::readdir(d)) ++n;
+    ::closedir(d);
     return n;
 }
 
 TEST(FdLeak, EventFdsAndFailedOpensLeaveNoDescriptorBehind) {
     const int before = open_fd_count();
+    ASSERT_GT(before, 0) << "/proc/self/fd must be readable for a leak test";
     for (int i = 0; i < 200; ++i) {
         auto a = kvmxx::EventFd::create();
         auto b = kvmxx::EventFd::create({.semaphore = true});
