@@ -105,12 +105,16 @@ TEST(KvmMsi, SignalMsiToAnItsTheGuestHasNotEnabledIsNotDelivered) {
     GicVm t;
     GicVm::create(t);
     // The kernel documents: > 0 delivered, 0 blocked by the guest, < 0 error. The guest
-    // never enabled the ITS (GITS_CTLR), so nothing may be delivered.
+    // never enabled the ITS (GITS_CTLR), and the VGIC's ITS refuses a translation
+    // while disabled with EBUSY (vgic_its_trigger_msi): nothing is delivered.
     auto r = t.vm.signal_msi({.address = *t.gic->its_base() + 0x10040, .data = 0, .devid = 8});
-    EXPECT_TRUE(!r || !*r) << "an MSI was delivered through a disabled ITS";
-    if (!r) {
-        EXPECT_STREQ(r.error().operation(), "KVM_SIGNAL_MSI");
-    }
+    ASSERT_FALSE(r) << "KVM_SIGNAL_MSI through a disabled ITS returned " << *r;
+    EXPECT_EQ(r.error().errnum(), EBUSY) << r.error().message();
+    EXPECT_STREQ(r.error().operation(), "KVM_SIGNAL_MSI");
+    // Without a device id the ITS cannot translate at all (vgic_msi_to_its): EINVAL.
+    auto anonymous = t.vm.signal_msi({.address = *t.gic->its_base() + 0x10040, .data = 0});
+    ASSERT_FALSE(anonymous) << "KVM_SIGNAL_MSI with no device id returned " << *anonymous;
+    EXPECT_EQ(anonymous.error().errnum(), EINVAL) << anonymous.error().message();
 }
 
 TEST(KvmVgic, CreatingTheGicBeforeAnyVcpuIsAClearError) {
