@@ -33,6 +33,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 KVMXX_BEGIN_NAMESPACE
@@ -87,6 +88,26 @@ struct DirtyLog {
     }
 };
 
+#if KVMXX_ARCH_X86_64
+namespace x86 {
+/// The interrupt controllers KVM_GET_IRQCHIP and KVM_SET_IRQCHIP name (kvm_irqchip::chip_id),
+/// which are also the `irqchip` of an IrqRoute irqchip entry on x86.
+enum class Irqchip : std::uint32_t {
+    PicMaster = KVM_IRQCHIP_PIC_MASTER,  ///< 8259 at ports 0x20-0x21: IRQ 0-7 (GSI 0-7)
+    PicSlave = KVM_IRQCHIP_PIC_SLAVE,    ///< 8259 at ports 0xa0-0xa1: IRQ 8-15, cascaded on master IRQ 2
+    Ioapic = KVM_IRQCHIP_IOAPIC,         ///< IOAPIC at 0xfec00000: pins 0-23 (GSI 0-23)
+};
+inline const char* irqchip_name(Irqchip chip) noexcept {
+    switch (chip) {
+        case Irqchip::PicMaster: return "PIC_MASTER";
+        case Irqchip::PicSlave: return "PIC_SLAVE";
+        case Irqchip::Ioapic: return "IOAPIC";
+    }
+    return "?";
+}
+}  // namespace x86
+#endif
+
 class Vm {
 public:
     Vm() = default;
@@ -101,6 +122,7 @@ public:
             run_size_ = other.run_size_;
             vcpus_ = other.vcpus_;
             msi_devid_ = other.msi_devid_;
+            irqchip_ = other.irqchip_;
         }
         return *this;
     }
@@ -292,7 +314,8 @@ public:
         return sys::ioctl(fd_.get(), uapi::set_gsi_routing, "KVM_SET_GSI_ROUTING", table.arg(), [&] {
                    return trace::Args().dec("entries", route.size()).take();
                })
-            .transform([](int) {});
+            .transform([](int) {})
+            .transform_error([&](const Error& e) { return irq_error(e); });
     }
 
     /// KVM_SIGNAL_MSI: injects one MSI now. True when delivered, false when the guest blocked it.
@@ -308,7 +331,8 @@ public:
         return sys::ioctl(fd_.get(), KVM_SIGNAL_MSI, "KVM_SIGNAL_MSI", &m, [&] {
                    return trace::Args().hex("address", msi.address).hex("data", msi.data).take();
                })
-            .transform([](int delivered) { return delivered > 0; });
+            .transform([](int delivered) { return delivered > 0; })
+            .transform_error([&](const Error& e) { return irq_error(e); });
     }
 
     /// KVM_IRQ_LINE: drive an interrupt line (arm64: see arm64::irq_line_spi for `irq`).
@@ -318,8 +342,133 @@ public:
         l.level = level ? 1 : 0;
         return sys::ioctl(fd_.get(), KVM_IRQ_LINE, "KVM_IRQ_LINE", &l,
                           [&] { return trace::Args().hex("irq", irq).dec("level", l.level).take(); })
+            .transform([](int) {})
+            .transform_error([&](const Error& e) { return irq_error(e); });
+    }
+
+#if KVMXX_ARCH_X86_64
+    // ---- x86: in-kernel PIC, IOAPIC and LAPIC, PIT, real-mode helpers, clock ----
+
+    /// KVM_CREATE_IRQCHIP: the in-kernel interrupt controllers, two 8259 PICs, an IOAPIC
+    /// and a LAPIC per vCPU, with the default routing (GSI 0-15 → PIC and IOAPIC pins,
+    /// GSI 16-23 → IOAPIC pins). irqfd, routing, KVM_IRQ_LINE and MSIs need it (or the
+    /// split irqchip). Call it before the first vCPU.
+    ///
+    ///     vm.create_irqchip();
+    ///     vm.irqfd(eventfd, 5);          // → PIC IRQ 5 (and IOAPIC pin 5)
+    [[nodiscard]] Result<> create_irqchip() {
+        auto r = sys::ioctl(fd_.get(), KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP", 0UL);
+        if (!r) return unexpected<Error>(irqchip_setup_error(r.error()));
+        irqchip_ = IrqchipMode::Full;
+        return {};
+    }
+
+    /// KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): only the LAPICs in the kernel; the PIC and
+    /// IOAPIC are userspace's (their ports and MMIO exit). The first `ioapic_routes` GSIs
+    /// are the userspace IOAPIC's: their EOIs exit as KVM_EXIT_IOAPIC_EOI. MSIs and MSI
+    /// routes reach the in-kernel LAPICs. Call it before the first vCPU.
+    [[nodiscard]] Result<> enable_split_irqchip(std::uint32_t ioapic_routes = KVM_IOAPIC_NUM_PINS) {
+        const std::uint64_t routes = ioapic_routes;
+        auto r = enable_cap(Cap::SplitIrqchip, {&routes, 1});
+        if (!r) return unexpected<Error>(irqchip_setup_error(r.error()));
+        return r;
+    }
+
+    /// KVM_GET_IRQCHIP: the state of one in-kernel PIC (`.chip.pic`) or the IOAPIC
+    /// (`.chip.ioapic`). Needs create_irqchip() (a split irqchip has none in the kernel).
+    [[nodiscard]] Result<kvm_irqchip> irqchip(x86::Irqchip chip) const {
+        kvm_irqchip state{};
+        state.chip_id = static_cast<std::uint32_t>(chip);
+        auto r = sys::ioctl(fd_.get(), KVM_GET_IRQCHIP, "KVM_GET_IRQCHIP", &state,
+                            [&] { return std::string("chip=") + x86::irqchip_name(chip); });
+        if (!r) return unexpected<Error>(irq_error(r.error()));
+        return state;
+    }
+
+    /// KVM_SET_IRQCHIP: replaces the state of the chip `state.chip_id` names (e.g. a
+    /// kvm_irqchip from irqchip(), changed, or saved before migration).
+    [[nodiscard]] Result<> set_irqchip(const kvm_irqchip& state) {
+        return sys::ioctl(fd_.get(), KVM_SET_IRQCHIP, "KVM_SET_IRQCHIP", &state, [&] {
+                   return std::string("chip=") + x86::irqchip_name(static_cast<x86::Irqchip>(state.chip_id));
+               })
+            .transform([](int) {})
+            .transform_error([&](const Error& e) { return irq_error(e); });
+    }
+
+    /// KVM_CREATE_PIT2: the in-kernel i8254 timer at ports 0x40-0x43, wired to IRQ 0 of the
+    /// in-kernel PIC and IOAPIC (so create_irqchip() first). With KVM_PIT_SPEAKER_DUMMY
+    /// (the default) the kernel also answers the speaker port 0x61 with a stub.
+    [[nodiscard]] Result<> create_pit2(std::uint32_t flags = KVM_PIT_SPEAKER_DUMMY) {
+        kvm_pit_config c{};
+        c.flags = flags;
+        auto r = sys::ioctl(fd_.get(), KVM_CREATE_PIT2, "KVM_CREATE_PIT2", &c,
+                            [&] { return trace::Args().hex("flags", flags).take(); });
+        if (!r) return unexpected<Error>(pit_error(r.error()));
+        return {};
+    }
+
+    /// KVM_GET_PIT2: the in-kernel PIT's three channels and flags (needs create_pit2()).
+    [[nodiscard]] Result<kvm_pit_state2> pit2() const {
+        kvm_pit_state2 state{};
+        auto r = sys::ioctl(fd_.get(), KVM_GET_PIT2, "KVM_GET_PIT2", &state);
+        if (!r) return unexpected<Error>(pit_error(r.error()));
+        return state;
+    }
+
+    /// KVM_SET_PIT2: replaces the in-kernel PIT's state; each channel's count is reloaded.
+    [[nodiscard]] Result<> set_pit2(const kvm_pit_state2& state) {
+        return sys::ioctl(fd_.get(), KVM_SET_PIT2, "KVM_SET_PIT2", &state)
+            .transform([](int) {})
+            .transform_error([&](const Error& e) { return pit_error(e); });
+    }
+
+    /// KVM_SET_TSS_ADDR: three pages of guest-physical space, below 4 GiB and used for
+    /// nothing else, where Intel VMX keeps the TSS it needs to run real mode without
+    /// unrestricted guest support. AMD SVM accepts and ignores it.
+    [[nodiscard]] Result<> set_tss_addr(std::uint64_t gpa) {
+        return sys::ioctl(fd_.get(), KVM_SET_TSS_ADDR, "KVM_SET_TSS_ADDR", static_cast<unsigned long>(gpa),
+                          [&] { return trace::Args().hex("addr", gpa).take(); })
+            .transform([](int) {})
+            .transform_error([&](const Error& e) {
+                if (e.errnum() != EINVAL) return e;
+                return Error(e.operation(), e.errnum(), e.detail(),
+                             "the three TSS pages must lie below 4 GiB: addr at most 0xffffd000 (QEMU uses 0xfffbd000)");
+            });
+    }
+
+    /// KVM_SET_IDENTITY_MAP_ADDR: one page of guest-physical space for Intel VMX's
+    /// real-mode identity page table (default 0xfffbc000). Call it before the first vCPU.
+    [[nodiscard]] Result<> set_identity_map_addr(std::uint64_t gpa) {
+        const std::uint64_t addr = gpa;
+        return sys::ioctl(fd_.get(), KVM_SET_IDENTITY_MAP_ADDR, "KVM_SET_IDENTITY_MAP_ADDR", &addr,
+                          [&] { return trace::Args().hex("addr", gpa).take(); })
+            .transform([](int) {})
+            .transform_error([&](const Error& e) {
+                if (e.errnum() != EINVAL || vcpus_ == 0) return e;
+                return Error(e.operation(), e.errnum(), e.detail(),
+                             "set the identity map address before the first vCPU (this VM has " +
+                                 std::to_string(vcpus_) + ")");
+            });
+    }
+
+    /// KVM_GET_CLOCK: the VM's kvmclock in nanoseconds; `flags` says which of the other
+    /// fields are valid (KVM_CLOCK_TSC_STABLE, KVM_CLOCK_REALTIME, KVM_CLOCK_HOST_TSC).
+    [[nodiscard]] Result<kvm_clock_data> clock() const {
+        kvm_clock_data data{};
+        auto r = sys::ioctl(fd_.get(), KVM_GET_CLOCK, "KVM_GET_CLOCK", &data);
+        if (!r) return unexpected<Error>(std::move(r).error());
+        return data;
+    }
+
+    /// KVM_SET_CLOCK: sets the kvmclock to `data.clock` ns (e.g. the value clock() read
+    /// before migration); with KVM_CLOCK_REALTIME the time since `data.realtime` is added.
+    [[nodiscard]] Result<> set_clock(const kvm_clock_data& data) {
+        return sys::ioctl(fd_.get(), KVM_SET_CLOCK, "KVM_SET_CLOCK", &data, [&] {
+                   return trace::Args().dec("clock", data.clock).hex("flags", data.flags).take();
+               })
             .transform([](int) {});
     }
+#endif
 
     // ---- capabilities -------------------------------------------------------
 
@@ -335,7 +484,9 @@ public:
         for (std::size_t i = 0; i < args.size() && i < 4; ++i) c.args[i] = args[i];
         return sys::ioctl(fd_.get(), KVM_ENABLE_CAP, "KVM_ENABLE_CAP", &c,
                           [&] { return std::string("cap=") + cap_name(cap); })
-            .transform([](int) {});
+            .transform([&](int) {
+                if (cap == Cap::SplitIrqchip) irqchip_ = IrqchipMode::Split;
+            });
     }
 
     int fd() const noexcept { return fd_.get(); }
@@ -411,7 +562,8 @@ private:
                        t.str("flags", "RESAMPLE").dec("resamplefd", static_cast<std::uint64_t>(resample_fd));
                    return t.take();
                })
-            .transform([](int) {});
+            .transform([](int) {})
+            .transform_error([&](const Error& e) { return irq_error(e, (flags & KVM_IRQFD_FLAG_RESAMPLE) != 0); });
     }
 
     [[nodiscard]] Result<> ioeventfd_raw(int fd, const IoEvent& where, std::uint32_t flags) {
@@ -438,6 +590,49 @@ private:
             .transform([](int) {});
     }
 
+    /// On x86 the interrupt ioctls (KVM_IRQFD, KVM_SET_GSI_ROUTING, KVM_IRQ_LINE,
+    /// KVM_SIGNAL_MSI, KVM_GET/SET_IRQCHIP) fail with EINVAL or ENXIO on a VM without the
+    /// in-kernel irqchip: then the hint says so. Elsewhere `e` is returned as it is.
+    Error irq_error(const Error& e, [[maybe_unused]] bool resample = false) const {
+#if KVMXX_ARCH_X86_64
+        if (e.errnum() != EINVAL && e.errnum() != ENXIO) return e;
+        const bool state_op = std::string_view(e.operation()).ends_with("_IRQCHIP");
+        if (irqchip_ == IrqchipMode::None)
+            return Error(e.operation(), e.errnum(), e.detail(),
+                         "this VM has no in-kernel irqchip (the x86 PIC, IOAPIC and LAPIC that irqfds, "
+                         "GSI routes, IRQ lines and MSIs go through): call create_irqchip() "
+                         "(KVM_CREATE_IRQCHIP) first, before the first vCPU");
+        if (irqchip_ == IrqchipMode::Split && (resample || state_op))
+            return Error(e.operation(), e.errnum(), e.detail(),
+                         std::string(resample ? "a resample irqfd" : "the in-kernel PIC and IOAPIC state") +
+                             " needs the full in-kernel irqchip (create_irqchip()); with the split irqchip "
+                             "the PIC and IOAPIC are userspace's");
+#endif
+        return e;
+    }
+
+#if KVMXX_ARCH_X86_64
+    /// KVM_CREATE_IRQCHIP and the split irqchip: what the kernel's EINVAL and EEXIST mean.
+    Error irqchip_setup_error(const Error& e) const {
+        if (e.errnum() == EEXIST)
+            return Error(e.operation(), e.errnum(), e.detail(),
+                         "this VM already has an in-kernel irqchip (full or split): create one, once");
+        if (e.errnum() == EINVAL && vcpus_ > 0)
+            return Error(e.operation(), e.errnum(), e.detail(),
+                         "create the irqchip before the first vCPU (this VM has " + std::to_string(vcpus_) + ")");
+        return e;
+    }
+
+    /// The PIT ioctls: ENXIO is "no PIT yet", EEXIST "one already", ENOENT "no PIC for it".
+    static Error pit_error(const Error& e) {
+        const char* hint = e.errnum() == ENXIO    ? "this VM has no in-kernel PIT: call create_pit2() first"
+                           : e.errnum() == EEXIST ? "this VM already has an in-kernel PIT"
+                           : e.errnum() == ENOENT ? "the in-kernel PIT needs the in-kernel PIC: call create_irqchip() first"
+                                                  : nullptr;
+        return hint ? Error(e.operation(), e.errnum(), e.detail(), hint) : e;
+    }
+#endif
+
     bool supports_msi_devid() {
         if (msi_devid_ < 0) {
             auto r = check(Cap::MsiDevid);
@@ -451,6 +646,8 @@ private:
     std::vector<Slot> slots_;
     std::uint32_t vcpus_ = 0;
     int msi_devid_ = -1;  // KVM_CAP_MSI_DEVID, asked once
+    enum class IrqchipMode { None, Full, Split };
+    IrqchipMode irqchip_ = IrqchipMode::None;  // what create_irqchip() / enable_cap(SplitIrqchip) made
 };
 
 KVMXX_END_NAMESPACE
