@@ -222,8 +222,8 @@ TEST(KvmX86Irqchip, PicAndIoapicStateRoundTripsThroughGetAndSetIrqchip) {
     EXPECT_EQ(master2->chip.pic.imr, 0xa5);
     EXPECT_EQ(master2->chip.pic.irq_base, 0x40);
     EXPECT_EQ(slave2->chip.pic.imr, 0x5a) << "the slave is a chip of its own";
-    EXPECT_EQ(static_cast<unsigned>(ioapic2->chip.ioapic.redirtbl[3].fields.vector), 0x33);
-    EXPECT_EQ(static_cast<unsigned>(ioapic2->chip.ioapic.redirtbl[3].fields.trig_mode), 1);
+    EXPECT_EQ(static_cast<unsigned>(ioapic2->chip.ioapic.redirtbl[3].fields.vector), 0x33u);
+    EXPECT_EQ(static_cast<unsigned>(ioapic2->chip.ioapic.redirtbl[3].fields.trig_mode), 1u);
     EXPECT_NE(static_cast<unsigned>(ioapic2->chip.ioapic.redirtbl[3].fields.mask), 0u);
 
     auto twice = t.vm.create_irqchip();
