@@ -1,10 +1,15 @@
-// Example 3 — irqfd: an EventFd → KVM_IRQFD → the in-kernel VGIC → the guest's
-// interrupt handler. No device yet: the host signals the eventfd itself.
+// Example 3 — irqfd: an EventFd → KVM_IRQFD → the in-kernel interrupt controller
+// (arm64: the VGIC; x86_64: the 8259 PIC) → the guest's interrupt handler. No
+// device yet: the host signals the eventfd itself.
 //
 // What it teaches: KVM_IRQFD ties an eventfd to a guest interrupt line (a GSI;
-// on arm64, GSI n is SPI n, INTID 32 + n). Whoever signals the eventfd — this
-// program now, vfio-pci in example 5 — makes KVM inject the interrupt into the
-// guest's virtual GIC, with no exit to userspace and no ioctl per interrupt.
+// on arm64, GSI n is SPI n, INTID 32 + n; on x86, GSI 0-15 are the PIC's IRQs).
+// Whoever signals the eventfd — this program now, vfio-pci in example 5 — makes
+// KVM inject the interrupt into the guest's virtual interrupt controller, with no
+// exit to userspace and no ioctl per interrupt.
+#include <kvmxx/config.hpp>  // KVMXX_ARCH_*: which guest this example carries
+
+#if KVMXX_ARCH_ARM64
 #include "gic_guest.hpp"
 
 using example::must;
@@ -47,3 +52,35 @@ int main() {
     std::printf("example 3: 3 signals, 3 guest interrupts, 0 ioctls per interrupt\n");
     return 0;
 }
+#else
+#include "pic_guest.hpp"
+
+using example::must;
+
+int main() {
+    constexpr std::uint32_t irq_line = 5;  // PIC IRQ 5 = GSI 5 = vector 0x25 in the guest's setup
+    auto kvm = must(kvmxx::Kvm::open());
+    auto vm = must(kvm.create_vm());
+    must(vm.create_irqchip());                                 // KVM_CREATE_IRQCHIP: PICs, IOAPIC, LAPICs
+    auto ram = must(vm.add_memory(0, 0x10000));                // 64 KiB at 0: the vector table lives there
+    auto cpu = must(vm.create_vcpu(0));
+    example::load_pic_guest(ram, cpu);
+    std::printf("example 3: in-kernel 8259 PICs; guest interrupt IRQ %u = vector %#x\n", irq_line, 0x20 + irq_line);
+
+    auto irq = must(kvmxx::EventFd::create());
+    must(vm.irqfd(irq, irq_line));                             // KVM_IRQFD: eventfd → GSI 5
+    std::printf("example 3: KVM_IRQFD: eventfd %d now raises GSI %u\n", irq.event_fd(), irq_line);
+
+    auto ready = example::next_report(cpu);
+    std::printf("example 3: guest PIC driver ready (report at %#llx)\n", (unsigned long long)ready.address);
+    for (int i = 1; i <= 3; ++i) {
+        must(irq.signal());                                    // write(2) 1 to the eventfd
+        auto seen = example::next_report(cpu);                 // the guest handler ran
+        std::printf("example 3: signal %d -> the guest's handler ran for vector %#llx\n", i,
+                    (unsigned long long)seen.value());
+        if (seen.value() != 0x20 + irq_line) return 1;
+    }
+    std::printf("example 3: 3 signals, 3 guest interrupts, 0 ioctls per interrupt\n");
+    return 0;
+}
+#endif
