@@ -130,6 +130,9 @@ inline std::string default_hint(std::string_view op, int e, std::string_view det
     if (op == "KVM_CREATE_VCPU" && e == EEXIST) return "each vCPU id can be created once per VM";
     if (op == "KVM_CREATE_VCPU" && e == EBUSY)
         return "create every vCPU before the VGIC is initialized";
+    if ((op == "KVM_SET_ONE_REG" || op == "KVM_GET_ONE_REG" || op == "KVM_RUN") && e == ENOEXEC)
+        return "the arm64 vCPU is not initialised: create it with create_vcpu(id) or "
+               "create_vcpu(id, features), or call Vcpu::init first";
     if (op == "KVM_CREATE_VCPU" && e == EINVAL)
         return "the vCPU id is at or above KVM_CAP_MAX_VCPU_ID";
     if (op == "KVM_SET_USER_MEMORY_REGION" && e == EEXIST)

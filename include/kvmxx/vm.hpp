@@ -228,8 +228,24 @@ public:
 
     // ---- vCPUs and devices --------------------------------------------------
 
-    /// KVM_CREATE_VCPU, then maps its kvm_run page.
+    /// A vCPU that can run: KVM_CREATE_VCPU, then maps its kvm_run page; on arm64 also
+    /// KVM_ARM_PREFERRED_TARGET + KVM_ARM_VCPU_INIT with no optional features (an arm64
+    /// vCPU can do nothing, not even take a register, before it is initialised). To
+    /// choose features use create_vcpu(id, features); an initialised vCPU's features
+    /// cannot change.
+    ///
+    ///     auto cpu = vm.create_vcpu(0);
     [[nodiscard]] Result<Vcpu> create_vcpu(std::uint32_t id) {
+#if KVMXX_ARCH_ARM64
+        return create_vcpu(id, arm64::VcpuFeatures{});
+#else
+        return create_uninitialized_vcpu(id);
+#endif
+    }
+
+    /// KVM_CREATE_VCPU and the kvm_run mapping only. On arm64 the caller must call
+    /// Vcpu::init before anything else; elsewhere this is create_vcpu(id).
+    [[nodiscard]] Result<Vcpu> create_uninitialized_vcpu(std::uint32_t id) {
         auto fd = sys::ioctl(fd_.get(), KVM_CREATE_VCPU, "KVM_CREATE_VCPU", static_cast<unsigned long>(id),
                              [&] { return "vcpu_id=" + std::to_string(id); });
         if (!fd) return unexpected<Error>(std::move(fd).error());
@@ -256,7 +272,7 @@ public:
     [[nodiscard]] Result<Vcpu> create_vcpu(std::uint32_t id, const arm64::VcpuFeatures& features) {
         auto init = preferred_target(features);
         if (!init) return unexpected<Error>(std::move(init).error());
-        auto cpu = create_vcpu(id);
+        auto cpu = create_uninitialized_vcpu(id);
         if (!cpu) return cpu;
         auto r = cpu->init(*init);
         if (!r) return unexpected<Error>(std::move(r).error());

@@ -36,6 +36,14 @@ TEST(Error, HintsForMissingOrForbiddenDevKvm) {
     EXPECT_NE(busy.hint().find("in use"), std::string::npos);
 }
 
+TEST(Error, AnUninitialisedArm64VcpuSaysHowToInitialiseIt) {
+    for (const char* op : {"KVM_SET_ONE_REG", "KVM_GET_ONE_REG", "KVM_RUN"}) {
+        auto e = kvmxx::fail(op, ENOEXEC).error();
+        EXPECT_NE(e.hint().find("not initialised"), std::string::npos) << op;
+        EXPECT_NE(e.hint().find("Vcpu::init"), std::string::npos) << op;
+    }
+}
+
 TEST(Error, OverlappingSlotAndInvalidArgumentHintsNameTheFix) {
     auto overlap = kvmxx::fail("KVM_SET_USER_MEMORY_REGION", EEXIST, "slot=1").error();
     EXPECT_NE(overlap.hint().find("overlaps"), std::string::npos);

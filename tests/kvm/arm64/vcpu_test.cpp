@@ -40,6 +40,24 @@ TEST(KvmMmio, WritesAndReadsRoundTripWithEveryWidth) {
     EXPECT_EQ(half.value(), 0xa5u);
 }
 
+TEST(KvmInit, CreateVcpuInitialisesAndAnUninitialisedVcpuIsEnoexecWithHint) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::open(t);
+    // create_vcpu(id) alone gives a vCPU that takes registers (KVM_ARM_VCPU_INIT done)...
+    auto ready = t.vm.create_vcpu(0);
+    ASSERT_OK(ready);
+    ASSERT_OK(ready->set(reg::pc, ram_base));
+    EXPECT_EQ(*ready->get(reg::pc), ram_base);
+    // ...while the kernel refuses every register of one that skipped KVM_ARM_VCPU_INIT.
+    auto bare = t.vm.create_uninitialized_vcpu(1);
+    ASSERT_OK(bare);
+    auto r = bare->set(reg::pc, ram_base);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().errnum(), ENOEXEC);
+    EXPECT_NE(r.error().hint().find("not initialised"), std::string::npos) << r.error().message();
+}
+
 TEST(KvmRegs, CoreRegistersRoundTripByName) {
     REQUIRE_KVM();
     TestVm t;
