@@ -13,10 +13,13 @@
 #include "unique_fd.hpp"
 #include "vm.hpp"
 #include "x86/cpuid.hpp"
+#include "x86/vcpu_state.hpp"
 
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <sys/ioctl.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -101,6 +104,22 @@ public:
         auto r = sys::ioctl(fd_.get(), uapi::get_supported_cpuid, "KVM_GET_SUPPORTED_CPUID", t.arg());
         if (!r) return unexpected<Error>(std::move(r).error());
         return t;
+    }
+
+    /// KVM_GET_MSR_INDEX_LIST: the MSRs Vcpu::get_msrs / set_msrs can save and
+    /// restore on this host (asked once for the count, then for the list).
+    [[nodiscard]] Result<std::vector<std::uint32_t>> msr_index_list() const {
+        uapi::MsrListHead probe{};
+        if (::ioctl(fd_.get(), uapi::get_msr_index_list, &probe) < 0 && errno != E2BIG)  // E2BIG, nmsrs filled in
+            return fail_errno("KVM_GET_MSR_INDEX_LIST", "nmsrs=0");
+        const std::uint32_t n = probe.nmsrs;
+        uapi::FlexArg<uapi::MsrListHead, std::uint32_t> list(n);
+        list.head().nmsrs = n;
+        auto r = sys::ioctl(fd_.get(), uapi::get_msr_index_list, "KVM_GET_MSR_INDEX_LIST", list.arg(),
+                            [&] { return trace::Args().dec("nmsrs", n).take(); });
+        if (!r) return unexpected<Error>(std::move(r).error());
+        auto indices = list.entries(list.head().nmsrs);
+        return std::vector<std::uint32_t>(indices.begin(), indices.end());
     }
 #endif
 

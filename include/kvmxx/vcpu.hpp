@@ -28,6 +28,7 @@
 #include "uapi.hpp"
 #include "unique_fd.hpp"
 #include "x86/cpuid.hpp"
+#include "x86/vcpu_state.hpp"
 
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -308,6 +309,134 @@ public:
     }
 #endif
 
+#if KVMXX_ARCH_X86_64
+    /// KVM_GET_MSRS for a batch, in one call. The kernel reads the entries in
+    /// order and stops at the first MSR it refuses: the result is how many it
+    /// read (batch.processed()); fewer than all is an EINVAL Error naming the
+    /// refused index (batch.refused()), with the entries before it filled in.
+    [[nodiscard]] Result<std::size_t> get_msrs(MsrBatch& batch) const {
+        return msr_io(uapi::get_msrs, "KVM_GET_MSRS", batch, batch.arg());
+    }
+    /// KVM_SET_MSRS for a batch, in one call; reports like get_msrs.
+    [[nodiscard]] Result<std::size_t> set_msrs(MsrBatch& batch) {
+        return msr_io(uapi::set_msrs, "KVM_SET_MSRS", batch, static_cast<const void*>(batch.arg()));
+    }
+
+    /// KVM_GET_CPUID2: the CPUID table this vCPU was given with set_cpuid (none
+    /// set: an empty table).
+    ///
+    /// Linux 6.1 copies the vCPU's leaves but never writes `nent` back (not even
+    /// with E2BIG), so the count is found by reading twice, into entries filled
+    /// with 0x00 and with 0xff bytes: the leaves the kernel wrote are the ones
+    /// that agree. A kernel that does write `nent` back is believed.
+    [[nodiscard]] Result<CpuidTable> cpuid() const {
+        constexpr std::uint32_t room = 256;  // KVM_MAX_CPUID_ENTRIES
+        CpuidTable zeros(room), ones(room);
+        std::memset(static_cast<void*>(ones.entries().data()), 0xff, room * sizeof(kvm_cpuid_entry2));
+        for (CpuidTable* t : {&zeros, &ones}) {
+            auto r = sys::ioctl(fd_.get(), uapi::get_cpuid2, "KVM_GET_CPUID2", t->arg(),
+                                [&] { return trace::Args().raw(describe_vcpu()).dec("nent", room).take(); });
+            if (!r) return unexpected<Error>(std::move(r).error());
+        }
+        std::uint32_t n = 0;
+        if (zeros.size() < room) {
+            n = zeros.size();
+        } else {
+            while (n < room && std::memcmp(&zeros.entries()[n], &ones.entries()[n], sizeof(kvm_cpuid_entry2)) == 0) ++n;
+        }
+        CpuidTable table(n);
+        std::memcpy(static_cast<void*>(table.entries().data()), zeros.entries().data(), n * sizeof(kvm_cpuid_entry2));
+        return table;
+    }
+
+    /// KVM_GET_LAPIC: the in-kernel local APIC's registers (needs Vm::create_irqchip).
+    [[nodiscard]] Result<kvm_lapic_state> lapic() const { return get_struct<kvm_lapic_state>(KVM_GET_LAPIC, "KVM_GET_LAPIC"); }
+    /// KVM_SET_LAPIC (needs Vm::create_irqchip); kvmxx::lapic names the register offsets.
+    [[nodiscard]] Result<> set_lapic(const kvm_lapic_state& s) { return set_struct(KVM_SET_LAPIC, "KVM_SET_LAPIC", s); }
+
+    /// KVM_GET_FPU: x87, MXCSR and XMM0-15 in FXSAVE form.
+    [[nodiscard]] Result<kvm_fpu> fpu() const { return get_struct<kvm_fpu>(KVM_GET_FPU, "KVM_GET_FPU"); }
+    /// KVM_SET_FPU.
+    [[nodiscard]] Result<> set_fpu(const kvm_fpu& f) { return set_struct(KVM_SET_FPU, "KVM_SET_FPU", f); }
+
+    /// KVM_GET_XSAVE: the first 4 KiB of the XSAVE image (KVM_CAP_XSAVE).
+    [[nodiscard]] Result<XsaveArea> xsave() const {
+        XsaveArea a;
+        auto r = sys::ioctl(fd_.get(), uapi::get_xsave, "KVM_GET_XSAVE", a.arg(), [&] { return describe_vcpu(); });
+        if (!r) return unexpected<Error>(std::move(r).error());
+        return a;
+    }
+#ifdef KVM_CAP_XSAVE2
+    /// KVM_GET_XSAVE2: the whole XSAVE image, `bytes` long: the value of
+    /// KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) (Vm::check(Cap::Xsave2), at least 4096).
+    [[nodiscard]] Result<XsaveArea> xsave2(std::size_t bytes) const {
+        if (bytes < XsaveArea::legacy_size)
+            return fail("KVM_GET_XSAVE2", EINVAL,
+                        "bytes=" + std::to_string(bytes) + " is less than 4096: pass check(Cap::Xsave2)");
+        XsaveArea a(bytes);
+        auto r = sys::ioctl(fd_.get(), uapi::get_xsave2, "KVM_GET_XSAVE2", a.arg(),
+                            [&] { return trace::Args().raw(describe_vcpu()).dec("bytes", a.size()).take(); });
+        if (!r) return unexpected<Error>(std::move(r).error());
+        return a;
+    }
+#endif
+    /// KVM_SET_XSAVE, with an image from xsave() or xsave2() (the kernel reads as
+    /// many bytes as KVM_CAP_XSAVE2 says, so an image from xsave2 is the safe one).
+    [[nodiscard]] Result<> set_xsave(const XsaveArea& a) {
+        return sys::ioctl(fd_.get(), uapi::set_xsave, "KVM_SET_XSAVE", a.arg(),
+                          [&] { return trace::Args().raw(describe_vcpu()).hex("xstate_bv", a.xstate_bv()).take(); })
+            .transform([](int) {});
+    }
+
+    /// KVM_GET_XCRS: the extended control registers (XCR0) (KVM_CAP_XCRS).
+    [[nodiscard]] Result<kvm_xcrs> xcrs() const { return get_struct<kvm_xcrs>(KVM_GET_XCRS, "KVM_GET_XCRS"); }
+    /// KVM_SET_XCRS: XCR0 must be valid for the CPUID the vCPU was given.
+    [[nodiscard]] Result<> set_xcrs(const kvm_xcrs& x) { return set_struct(KVM_SET_XCRS, "KVM_SET_XCRS", x); }
+
+    /// KVM_GET_DEBUGREGS: DR0-3, DR6, DR7 (KVM_CAP_DEBUGREGS).
+    [[nodiscard]] Result<kvm_debugregs> debugregs() const {
+        return get_struct<kvm_debugregs>(KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS");
+    }
+    /// KVM_SET_DEBUGREGS (flags must be 0, and DR6/DR7's upper halves).
+    [[nodiscard]] Result<> set_debugregs(const kvm_debugregs& d) { return set_struct(KVM_SET_DEBUGREGS, "KVM_SET_DEBUGREGS", d); }
+
+    /// KVM_GET_VCPU_EVENTS: pending or injected exceptions, interrupts, NMIs, SMIs.
+    [[nodiscard]] Result<kvm_vcpu_events> vcpu_events() const {
+        return get_struct<kvm_vcpu_events>(KVM_GET_VCPU_EVENTS, "KVM_GET_VCPU_EVENTS");
+    }
+    /// KVM_SET_VCPU_EVENTS: `flags` (KVM_VCPUEVENT_VALID_*) say which optional parts count.
+    [[nodiscard]] Result<> set_vcpu_events(const kvm_vcpu_events& e) {
+        return set_struct(KVM_SET_VCPU_EVENTS, "KVM_SET_VCPU_EVENTS", e);
+    }
+
+    /// KVM_NMI: queues an NMI (vector 2), taken by the guest at the next KVM_RUN.
+    [[nodiscard]] Result<> nmi() {
+        return sys::ioctl(fd_.get(), KVM_NMI, "KVM_NMI", 0UL, [&] { return describe_vcpu(); }).transform([](int) {});
+    }
+    /// KVM_INTERRUPT: queues external interrupt `vector` on a VM without an in-kernel
+    /// irqchip (with one the kernel says ENXIO: raise its lines instead). The guest
+    /// takes it once its IF is set.
+    [[nodiscard]] Result<> interrupt(std::uint32_t vector) {
+        kvm_interrupt i{vector};
+        return sys::ioctl(fd_.get(), KVM_INTERRUPT, "KVM_INTERRUPT", &i,
+                          [&] { return trace::Args().raw(describe_vcpu()).dec("irq", vector).take(); })
+            .transform([](int) {});
+    }
+
+    /// KVM_GET_TSC_KHZ: the guest's TSC frequency in kHz (KVM_CAP_GET_TSC_KHZ).
+    [[nodiscard]] Result<std::uint32_t> tsc_khz() const {
+        return sys::ioctl(fd_.get(), KVM_GET_TSC_KHZ, "KVM_GET_TSC_KHZ", 0UL, [&] { return describe_vcpu(); })
+            .transform([](int khz) { return static_cast<std::uint32_t>(khz); });
+    }
+    /// KVM_SET_TSC_KHZ: the guest's TSC frequency. Without TSC scaling
+    /// (KVM_CAP_TSC_CONTROL) the kernel takes only rates near the host's.
+    [[nodiscard]] Result<> set_tsc_khz(std::uint32_t khz) {
+        return sys::ioctl(fd_.get(), KVM_SET_TSC_KHZ, "KVM_SET_TSC_KHZ", static_cast<unsigned long>(khz),
+                          [&] { return trace::Args().raw(describe_vcpu()).dec("khz", khz).take(); })
+            .transform([](int) {});
+    }
+#endif
+
     /// The shared kvm_run page, for exits kvmxx does not decode.
     kvm_run& raw_run() noexcept { return *run_; }
     std::uint32_t id() const noexcept { return id_; }
@@ -344,6 +473,19 @@ private:
         kvm_msr_entry entry;
     };
     static_assert(offsetof(OneMsr, entry) == sizeof(uapi::MsrsHead));
+    template <class Arg>
+    [[nodiscard]] Result<std::size_t> msr_io(unsigned long req, const char* name, MsrBatch& batch, Arg arg) const {
+        batch.set_processed(0);
+        auto r = sys::ioctl(fd_.get(), req, name, arg,
+                            [&] { return trace::Args().raw(describe_vcpu()).dec("nmsrs", batch.size()).take(); });
+        if (!r) return unexpected<Error>(std::move(r).error());
+        batch.set_processed(static_cast<std::size_t>(*r));
+        if (auto refused = batch.refused())
+            return fail(name, EINVAL,
+                        trace::Args().raw(describe_vcpu()).dec("processed", batch.processed()).dec("of", batch.size()).take() +
+                            ", refused msr=" + trace::hex(*refused));
+        return batch.processed();
+    }
     template <class S>
     [[nodiscard]] Result<S> get_struct(unsigned long req, const char* name) const {
         S s{};
