@@ -246,7 +246,10 @@ inline std::string describe(const Exit& exit) {
     else if (auto* e = std::get_if<exit::InternalError>(&exit)) {
         a.dec("suberror", e->suberror).str("what", quoted(internal_error_name(e->suberror)));
         std::string words;
-        for (auto d : e->data) words += (words.empty() ? "" : ",") + trace::hex(d);
+        for (auto d : e->data) {
+            if (!words.empty()) words += ',';
+            words += trace::hex(d);
+        }
         if (!words.empty()) a.str("data", words);
     } else if (auto* f = std::get_if<exit::FailEntry>(&exit))
         a.hex("reason", f->reason).str("what", quoted(entry_failure_name(f->reason))).dec("cpu", f->cpu);

@@ -26,6 +26,8 @@
 #include "arm64/gic.hpp"
 #include "arm64/vgic.hpp"
 #include "x86/cpuid.hpp"
+#include "x86/vcpu_state.hpp"
+#include "x86/modes.hpp"
 #include "vfio/cap_chain.hpp"
 #include "vfio/pci_config.hpp"
 #include "vfio/container.hpp"
