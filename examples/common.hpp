@@ -49,24 +49,8 @@ inline constexpr const char* done_words = "the guest called PSCI SYSTEM_OFF";
 /// vCPU 0 in real mode with CS based at `entry` (IP 0) and data segments flat from 0
 /// with a 4 GiB limit ("unreal mode"), so 32-bit addresses reach 0x0a000000.
 inline kvmxx::Vcpu start_vcpu(kvmxx::Vm& vm, std::uint64_t entry) {
-    auto cpu = must(vm.create_vcpu(0));           // KVM_CREATE_VCPU
-    auto sregs = must(cpu.sregs());               // KVM_GET_SREGS: the reset state (real mode)
-    auto segment = [](std::uint64_t base, std::uint8_t type) {
-        kvm_segment s{};
-        s.base = base;
-        s.limit = 0xffff'ffff;
-        s.type = type;
-        s.present = 1;
-        s.s = 1;
-        s.g = 1;
-        return s;
-    };
-    sregs.cs = segment(entry, 0xb);  // code: execute/read
-    for (kvm_segment* data : {&sregs.ds, &sregs.es, &sregs.ss, &sregs.fs, &sregs.gs}) *data = segment(0, 0x3);
-    must(cpu.set_sregs(sregs));                   // KVM_SET_SREGS
-    kvm_regs regs{};
-    regs.rflags = 0x2;                            // bit 1 is always set
-    must(cpu.set_regs(regs));                     // KVM_SET_REGS: rip = 0 (= entry)
+    auto cpu = must(vm.create_vcpu(0));                     // KVM_CREATE_VCPU
+    must(kvmxx::x86::enter_unreal_mode(cpu, entry));        // KVM_SET_SREGS + KVM_SET_REGS
     return cpu;
 }
 /// How the examples' x86 guests end: HLT, which exits to us when the VM has no

@@ -48,20 +48,13 @@ static_assert(sizeof pic_guest == 0x4e, "the handler's offset (0x40) is in the c
 /// 32-bit addresses reach the report window, the stack at the top of the first 64 KiB.
 inline void load_pic_guest(const kvmxx::MemoryRegion& ram, kvmxx::Vcpu& cpu) {
     load(ram, pic_guest_entry, pic_guest);
+    must(kvmxx::x86::enter_real_mode(cpu, pic_guest_entry));  // CS = 0x100:0, SP = 0xfff0
     auto sregs = must(cpu.sregs());
-    sregs.cs.selector = pic_guest_entry >> 4;
-    sregs.cs.base = pic_guest_entry;
-    for (kvm_segment* data : {&sregs.ds, &sregs.es, &sregs.ss}) {
-        data->selector = 0;
-        data->base = 0;
+    for (kvm_segment* data : {&sregs.ds, &sregs.es, &sregs.ss}) {  // 4 GiB data limits
         data->limit = 0xffff'ffff;
         data->g = 1;
     }
     must(cpu.set_sregs(sregs));
-    kvm_regs regs{};
-    regs.rflags = 0x2;
-    regs.rsp = 0xfff0;
-    must(cpu.set_regs(regs));
 }
 
 /// Runs until the guest's next report; exits with a message on anything else.

@@ -109,35 +109,13 @@ inline kvmxx::Result<> set_arg(kvmxx::Vcpu& cpu, unsigned x, std::uint64_t value
     return cpu.set(kvmxx::arm64::reg::x(x), value);
 }
 #else
-/// A real-mode segment: selector 0, the given base, and a 4 GiB limit ("unreal
-/// mode"), so 32-bit addresses reach the MMIO windows above 1 MiB.
-inline kvm_segment real_mode_segment(std::uint64_t base, std::uint8_t type) {
-    kvm_segment s{};
-    s.base = base;
-    s.limit = 0xffff'ffff;
-    s.type = type;
-    s.present = 1;
-    s.s = 1;
-    s.g = 1;
-    return s;
-}
-
-/// vCPU `id` in real mode: CS based at `entry` with IP 0 (so the programs need no
-/// relocation), data and stack segments flat from 0.
+/// vCPU `id` in unreal mode (kvmxx::x86::enter_unreal_mode): CS based at `entry` with
+/// IP 0 (so the programs need no relocation), data and stack segments flat from 0.
 inline kvmxx::Result<kvmxx::Vcpu> create_vcpu_at(kvmxx::Vm& vm, unsigned id, std::uint64_t entry) {
     auto cpu = vm.create_vcpu(id);
     if (!cpu) return cpu;
-    auto sregs = cpu->sregs();
-    if (!sregs) return kvmxx::unexpected<kvmxx::Error>(sregs.error());
-    sregs->cs = real_mode_segment(entry, 0xb);  // execute/read, accessed
-    for (kvm_segment* data : {&sregs->ds, &sregs->es, &sregs->ss, &sregs->fs, &sregs->gs})
-        *data = real_mode_segment(0, 0x3);  // read/write, accessed
-    if (auto r = cpu->set_sregs(*sregs); !r) return kvmxx::unexpected<kvmxx::Error>(r.error());
-    kvm_regs regs{};
-    regs.rip = 0;
-    regs.rflags = 0x2;  // bit 1 is always set
-    regs.rsp = ram_base + ram_size - 0x10;
-    if (auto r = cpu->set_regs(regs); !r) return kvmxx::unexpected<kvmxx::Error>(r.error());
+    if (auto r = kvmxx::x86::enter_unreal_mode(*cpu, entry, ram_base + ram_size - 0x10); !r)
+        return kvmxx::unexpected<kvmxx::Error>(r.error());
     return cpu;
 }
 

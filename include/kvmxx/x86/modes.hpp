@@ -180,6 +180,23 @@ inline Result<> enter_real_mode(Vcpu& cpu, std::uint32_t entry, std::uint16_t sp
     return mode_detail::set_ip(cpu, entry & 0xf, sp);
 }
 
+/// "Unreal mode": real mode whose CS is based at `code_base` (selector 0, IP 0, any
+/// address, so a program needs no relocation) and whose data and stack segments are
+/// flat from 0 with a 4 GiB limit, so 32-bit addresses reach MMIO above 1 MiB; RSP =
+/// `sp`. What the tests and the examples run their small real-mode programs in.
+/// Real-mode interrupts do not fit it (IRET reloads CS's base from its selector):
+/// use enter_real_mode for a guest that takes them.
+inline Result<> enter_unreal_mode(Vcpu& cpu, std::uint64_t code_base, std::uint64_t sp = 0xfff0) {
+    auto s = cpu.sregs();
+    if (!s) return unexpected<Error>(std::move(s).error());
+    s->cs = mode_detail::flat_segment(0, 0xb, false, false);  // execute/read, accessed
+    s->cs.base = code_base;
+    for (kvm_segment* d : {&s->ds, &s->es, &s->ss, &s->fs, &s->gs})
+        *d = mode_detail::flat_segment(0, 0x3, false, false);  // read/write, accessed
+    if (auto r = cpu.set_sregs(*s); !r) return r;
+    return mode_detail::set_ip(cpu, 0, sp);
+}
+
 /// 32-bit flat protected mode at `entry` with ESP = `stack`: CS 0x08 and the data
 /// segments 0x10 from a GDT written at `gdt_gpa` (gdt_bytes) of `mem`; no paging.
 inline Result<> enter_protected_mode(Vcpu& cpu, const MemoryRegion& mem, std::uint64_t gdt_gpa,
