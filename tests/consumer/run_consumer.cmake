@@ -1,12 +1,7 @@
 # Installs the kvmxx build tree into a scratch prefix, then configures, builds
 # and runs the consumer project against it (what a user of find_package sees).
 file(REMOVE_RECURSE ${WORK_DIR})
-function(run)
-    execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc)
-    if(NOT rc EQUAL 0)
-        message(FATAL_ERROR "consumer step failed (${rc}): ${ARGV}")
-    endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 run(${CMAKE_COMMAND} --install ${KVMXX_BUILD_DIR} --prefix ${WORK_DIR}/prefix)
 # pkg-config users choose their own standard: the .pc file must not force one.
 file(GLOB_RECURSE pc_files ${WORK_DIR}/prefix/*/kvmxx.pc)

@@ -2,12 +2,7 @@
 # consumer's own files may be installed, none of kvmxx's (KVMXX_INSTALL is off
 # below the top level).
 file(REMOVE_RECURSE ${WORK_DIR})
-function(run)
-    execute_process(COMMAND ${ARGV} RESULT_VARIABLE rc)
-    if(NOT rc EQUAL 0)
-        message(FATAL_ERROR "subdir consumer step failed (${rc}): ${ARGV}")
-    endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE}/subdir -B ${WORK_DIR}/build
     -DKVMXX_SOURCE_DIR=${KVMXX_SOURCE_DIR} -DCMAKE_CXX_STANDARD=${CXX_STANDARD}
     -DCMAKE_CXX_COMPILER=${CXX_COMPILER} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${CXX_FLAGS}")
