@@ -71,8 +71,30 @@ struct Stop {
     }
 };
 
+/// The VMM's exit status for a guest power event: a power-off is a success, a
+/// reset (a reboot, or a panic with panic=N) only when --allow-reset asked for it,
+/// anything else (a crash report, an event this VMM does not know) never.
+int guest_stopped(unsigned cpu, const kvmxx::exit::SystemEvent& e, bool allow_reset) {
+    const std::string who = "vCPU " + std::to_string(cpu) + ": ";
+    if (e.is_shutdown()) {
+        note(who + "guest power off");
+        return vmm::exit_powered_off;
+    }
+    if (e.is_reset() && allow_reset) {
+        note(who + "guest reset (--allow-reset: exit 0)");
+        return vmm::exit_powered_off;
+    }
+    if (e.is_reset()) {
+        std::fprintf(stderr, "kvmxx-vmm: %sthe guest reset (exit %d; a guest panic with panic=N resets; "
+                     "--allow-reset exits 0)\n", who.c_str(), vmm::exit_reset);
+        return vmm::exit_reset;
+    }
+    std::fprintf(stderr, "kvmxx-vmm: %sguest stopped: %s\n", who.c_str(), kvmxx::describe(kvmxx::Exit{e}).c_str());
+    return 1;
+}
+
 /// One vCPU's life: run, route MMIO to the bus, stop on a guest power event.
-void vcpu_loop(kvmxx::Vcpu& cpu, vmm::MmioBus& bus, Stop& stop) {
+void vcpu_loop(kvmxx::Vcpu& cpu, vmm::MmioBus& bus, Stop& stop, bool allow_reset) {
     while (!stop.requested.load()) {
         auto exit = cpu.run();
         if (!exit) {
@@ -82,8 +104,7 @@ void vcpu_loop(kvmxx::Vcpu& cpu, vmm::MmioBus& bus, Stop& stop) {
         }
         if (bus.handle(*exit) || std::holds_alternative<kvmxx::exit::Interrupted>(*exit)) continue;
         if (auto* e = std::get_if<kvmxx::exit::SystemEvent>(&*exit)) {
-            note(std::string("vCPU ") + std::to_string(cpu.id()) + ": guest " + (e->is_reset() ? "reset" : "power off"));
-            stop.request(0);
+            stop.request(guest_stopped(cpu.id(), *e, allow_reset));
             return;
         }
         std::fprintf(stderr, "kvmxx-vmm: vCPU %u: cannot handle %s\n", cpu.id(),
@@ -189,7 +210,7 @@ int main(int argc, char** argv) {
     Stop stop;
     for (auto& c : cpus) stop.kickers.push_back(c.kicker());
     std::vector<std::thread> threads;
-    for (auto& c : cpus) threads.emplace_back(vcpu_loop, std::ref(c), std::ref(bus), std::ref(stop));
+    for (auto& c : cpus) threads.emplace_back(vcpu_loop, std::ref(c), std::ref(bus), std::ref(stop), opt.allow_reset);
     note(std::to_string(cpus.size()) + " vCPU thread(s) running");
     while (!stop.requested.load()) {
         timespec tick{0, 100'000'000};

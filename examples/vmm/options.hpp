@@ -12,14 +12,17 @@ namespace vmm {
 
 inline constexpr const char* usage =
     "usage: kvmxx-vmm --kernel Image [--initrd FILE] [--cmdline STR] [--cpus N] [--memory SIZE]\n"
-    "                 [--device vfio:BDF]... [--trace] [--help]\n"
+    "                 [--device vfio:BDF]... [--allow-reset] [--trace] [--help]\n"
     "  --kernel   an uncompressed arm64 Linux Image\n"
     "  --initrd   an initramfs, passed to the kernel through the device tree\n"
     "  --cmdline  kernel command line (default: \"console=ttyAMA0\")\n"
     "  --cpus     vCPUs, 1..8 (default 1)\n"
     "  --memory   guest RAM: bytes or with a K, M or G suffix, at least 64M (default 256M)\n"
     "  --device   pass a PCI device bound to vfio-pci through, e.g. vfio:0000:00:04.0\n"
-    "  --trace    print every KVM/VFIO ioctl, decoded, and what the VMM does\n";
+    "  --allow-reset  exit 0 when the guest resets (default: exit 3, as a panic with panic=N resets)\n"
+    "  --trace    print every KVM/VFIO ioctl, decoded, and what the VMM does\n"
+    "exit status: 0 the guest powered off, 1 a VMM or KVM error, 2 bad input, 3 the guest reset,\n"
+    "             128+N stopped by signal N\n";
 
 struct Options {
     std::string kernel;
@@ -28,9 +31,16 @@ struct Options {
     unsigned cpus = 1;
     std::uint64_t memory = 256ull << 20;
     std::vector<std::string> devices;  ///< PCI addresses
+    bool allow_reset = false;  ///< a guest reset is a clean exit (else exit_reset)
     bool trace = false;
     bool help = false;
 };
+
+/// Exit statuses. A reset is not a success by default: a guest kernel that
+/// panics with panic=N reboots, and a test that took "exited" for "worked" would
+/// count a panic as a pass.
+inline constexpr int exit_powered_off = 0;
+inline constexpr int exit_reset = 3;
 
 inline constexpr unsigned max_cpus = 8;
 inline constexpr std::uint64_t min_memory = 64ull << 20;
@@ -76,6 +86,8 @@ inline std::optional<Options> parse_options(const std::vector<std::string>& args
             o.help = true;
         } else if (a == "--trace") {
             o.trace = true;
+        } else if (a == "--allow-reset") {
+            o.allow_reset = true;
         } else if (a == "--kernel") {
             if (auto v = value("a file")) o.kernel = *v; else return std::nullopt;
         } else if (a == "--initrd") {

@@ -25,13 +25,15 @@ std::optional<vmm::Options> parse(std::vector<std::string> args, std::string& er
 TEST(VmmOptions, ParsesEveryOptionAndSizes) {
     std::string e;
     auto o = parse({"--kernel", "Image", "--initrd", "i.cpio", "--cmdline", "quiet", "--cpus", "4", "--memory", "1G",
-                    "--device", "vfio:0000:00:04.0", "--trace"}, e);
+                    "--device", "vfio:0000:00:04.0", "--trace", "--allow-reset"}, e);
     ASSERT_TRUE(o) << e;
     EXPECT_EQ(o->kernel, "Image");
     EXPECT_EQ(o->cpus, 4u);
     EXPECT_EQ(o->memory, 1ull << 30);
     EXPECT_EQ(o->devices, (std::vector<std::string>{"0000:00:04.0"}));
     EXPECT_TRUE(o->trace);
+    EXPECT_TRUE(o->allow_reset);
+    EXPECT_FALSE(parse({"--kernel", "Image"}, e)->allow_reset);  // a reset is a failure unless asked
     EXPECT_EQ(vmm::parse_size("256M"), 256ull << 20);
     EXPECT_EQ(vmm::parse_size("4096"), 4096u);
     EXPECT_FALSE(vmm::parse_size("12Q"));
