@@ -176,18 +176,26 @@ void check_nvme() {
     while (!text.empty() && text.back() == '\n') text.pop_back();
     result(text == "kvmxx: the first sector of the NVMe disk", "nvme-read", "first sector of /dev/nvme0n1: \"" + text + "\"");
 
+    // Which vectors are MSI-X comes from sysfs (msi_irqs/N holds "msix" or "msi"):
+    // /proc/interrupts says "ITS-MSI" for both.
+    const fs::path msi_irqs = "/sys/bus/pci/devices/" + find_pci("0x1b36", "0x0010") + "/msi_irqs";
     std::ifstream irqs("/proc/interrupts");
     std::string line, seen;
     long total = 0;
+    int queues = 0, msix_queues = 0;
     while (std::getline(irqs, line)) {
         if (line.find("nvme0q") == std::string::npos) continue;
+        const auto irq = line.substr(line.find_first_not_of(' '), line.find(':') - line.find_first_not_of(' '));
+        ++queues;
+        msix_queues += slurp(msi_irqs / irq) == "msix";
         std::istringstream in(line.substr(line.find(':') + 1));
         long n;
         while (in >> n) total += n;
         if (seen.empty()) seen = line.substr(line.find_first_not_of(' '));
     }
-    result(seen.find("MSI") != std::string::npos && total > 0, "nvme-msix",
-           std::to_string(total) + " nvme interrupts; " + (seen.empty() ? "no nvme0q line in /proc/interrupts" : seen));
+    result(queues > 0 && msix_queues == queues && total > 0, "nvme-msix",
+           std::to_string(total) + " nvme interrupts, " + std::to_string(msix_queues) + " of " + std::to_string(queues) +
+               " queue vectors MSI-X (" + msi_irqs.string() + "); " + (seen.empty() ? "no nvme0q line in /proc/interrupts" : seen));
 }
 
 void check_cpu1() {

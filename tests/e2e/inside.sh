@@ -46,7 +46,7 @@ yes 'not an arm64 Image at all' | head -c 65536 > notimage
 truncate -s 300M big.cpio   # sparse: costs no memory
 check missing-kernel "cannot read --kernel" $vmm --kernel /nonexistent/Image
 check not-an-image "no arm64 Image magic" $vmm --kernel notimage
-check initrd-too-big "initrd" $vmm --kernel Image --initrd big.cpio --memory 256M
+check initrd-too-big "the initrd (300 MiB) do not fit in 256 MiB" $vmm --kernel Image --initrd big.cpio --memory 256M
 rm -f big.cpio
 check memory-not-a-number "not a size" $vmm --kernel Image --memory lots
 check memory-too-small "from 64M" $vmm --kernel Image --memory 16M
@@ -61,7 +61,7 @@ exec 7<>/dev/vfio/$group   # someone else holds edu's group
 check device-in-use "already open" $vmm $boot --device vfio:0000:00:04.0
 exec 7>&-
 mv /dev/kvm /dev/kvm.away
-check no-dev-kvm "/dev/kvm" $vmm $boot
+check no-dev-kvm "opening /dev/kvm: open: No such file or directory (ENOENT)" $vmm $boot
 mv /dev/kvm.away /dev/kvm
 # Nothing left behind by the failed VMMs: the kernel closes a process's fds when it
 # exits, so this cannot see a leak inside a VMM that exited (the library's KvmFdLeak
