@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <cstdio>
 #include <cstring>
 
@@ -107,20 +109,81 @@ TEST(VmmFdt, HeaderBlocksAndTokensFollowTheSpec) {
     f.end_node();
     f.end_node();
     auto dtb = f.finish();
+    // The Devicetree Specification v0.4, 5.2 (header) and 5.4.1 (tokens): values
+    // written here from the spec, not taken from FdtWriter.
+    constexpr std::uint32_t fdt_begin_node = 0x1, fdt_end_node = 0x2, fdt_prop = 0x3, fdt_end = 0x9;
     EXPECT_EQ(be32(dtb, 0), 0xd00dfeedu);
     EXPECT_EQ(be32(dtb, 4), dtb.size());
     const auto off_struct = be32(dtb, 8), off_strings = be32(dtb, 12);
-    EXPECT_EQ(be32(dtb, 20), 17u);
-    EXPECT_EQ(be32(dtb, off_struct), vmm::FdtWriter::begin_node_token);
-    EXPECT_EQ(be32(dtb, off_struct + 8), vmm::FdtWriter::prop_token);  // after "" padded to 4
-    EXPECT_EQ(be32(dtb, off_struct + 12), 4u);                          // value length
+    EXPECT_EQ(be32(dtb, 20), 17u) << "version";
+    EXPECT_EQ(be32(dtb, 24), 16u) << "last compatible version";
+    EXPECT_EQ(be32(dtb, off_struct), fdt_begin_node);
+    EXPECT_EQ(be32(dtb, off_struct + 8), fdt_prop);  // after "" padded to 4
+    EXPECT_EQ(be32(dtb, off_struct + 12), 4u);       // value length
     const auto nameoff = be32(dtb, off_struct + 16);
     EXPECT_STREQ(reinterpret_cast<const char*>(&dtb[off_strings + nameoff]), "#address-cells");
     EXPECT_EQ(be32(dtb, off_struct + 20), 2u);
-    EXPECT_EQ(be32(dtb, off_strings - 4), vmm::FdtWriter::end_token);
+    EXPECT_EQ(be32(dtb, off_struct + 24), fdt_begin_node) << "chosen";
+    EXPECT_EQ(be32(dtb, off_strings - 12), fdt_end_node) << "chosen";
+    EXPECT_EQ(be32(dtb, off_strings - 8), fdt_end_node) << "the root";
+    EXPECT_EQ(be32(dtb, off_strings - 4), fdt_end);
     vmm::FdtWriter open;
     open.begin_node("");
     EXPECT_THROW((void)open.finish(), std::logic_error);
+}
+
+/// A flattened device tree read back as the guest kernel reads it (the spec's
+/// structure block: FDT_BEGIN_NODE name, FDT_PROP len nameoff value, FDT_END_NODE,
+/// FDT_NOP, FDT_END), independent of FdtWriter: node path → property → bytes.
+using FdtNodes = std::map<std::string, std::map<std::string, std::string>>;
+FdtNodes read_fdt(const std::vector<std::uint8_t>& dtb) {
+    FdtNodes nodes;
+    std::vector<std::string> path;
+    const auto strings = be32(dtb, 12);
+    auto full = [&] {
+        std::string p;
+        for (std::size_t i = 1; i < path.size(); ++i) p += "/" + path[i];
+        return p.empty() ? std::string("/") : p;
+    };
+    for (std::size_t at = be32(dtb, 8); at + 4 <= dtb.size();) {
+        const auto token = be32(dtb, at);
+        at += 4;
+        if (token == 0x1) {
+            const std::string name(reinterpret_cast<const char*>(&dtb[at]));
+            path.push_back(name);
+            nodes[full()];
+            at += (name.size() + 4) & ~std::size_t{3};
+        } else if (token == 0x3) {
+            const auto len = be32(dtb, at), nameoff = be32(dtb, at + 4);
+            nodes[full()][reinterpret_cast<const char*>(&dtb[strings + nameoff])] =
+                std::string(reinterpret_cast<const char*>(&dtb[at + 8]), len);
+            at += 8 + ((len + 3) & ~std::uint32_t{3});
+        } else if (token == 0x2) {
+            if (path.empty()) break;
+            path.pop_back();
+        } else if (token != 0x4) {
+            break;  // FDT_END, or garbage
+        }
+    }
+    return nodes;
+}
+
+/// The node whose `compatible` list holds exactly this string, or "".
+std::string node_compatible_with(const FdtNodes& nodes, const std::string& compatible) {
+    for (const auto& [path, props] : nodes) {
+        auto c = props.find("compatible");
+        if (c == props.end()) continue;
+        for (std::size_t i = 0; i < c->second.size(); i += std::strlen(&c->second[i]) + 1)
+            if (compatible == &c->second[i]) return path;
+    }
+    return "";
+}
+
+std::string cstr(const std::string& s) { return s.substr(0, s.find('\0')); }
+std::uint64_t be64(const std::string& s) {
+    std::uint64_t v = 0;
+    for (unsigned char c : s) v = v << 8 | c;
+    return v;
 }
 
 TEST(VmmFdt, TheBoardTreeNamesEveryCpuAndTheInitrd) {
@@ -129,12 +192,20 @@ TEST(VmmFdt, TheBoardTreeNamesEveryCpuAndTheInitrd) {
     b.cmdline = "console=ttyAMA0";
     b.initrd_start = 0x4400'0000;
     b.initrd_end = 0x4410'0000;
-    auto dtb = vmm::make_fdt(b);
-    std::string all(dtb.begin(), dtb.end());
-    for (const char* s : {"cpu@0", "cpu@1", "arm,gic-v3", "arm,gic-v3-its", "arm,psci-0.2", "arm,pl011",
-                          "linux,initrd-start", "console=ttyAMA0", "arm,armv8-timer"})
-        EXPECT_NE(all.find(s), std::string::npos) << s;
-    EXPECT_EQ(all.find("cpu@2"), std::string::npos);
+    const auto nodes = read_fdt(vmm::make_fdt(b));
+    ASSERT_TRUE(nodes.count("/cpus/cpu@0") && nodes.count("/cpus/cpu@1"));
+    EXPECT_FALSE(nodes.count("/cpus/cpu@2"));
+    EXPECT_EQ(cstr(nodes.at("/cpus/cpu@1").at("enable-method")), "psci") << "secondaries start by PSCI CPU_ON";
+    EXPECT_EQ(cstr(nodes.at("/chosen").at("bootargs")), "console=ttyAMA0");
+    EXPECT_EQ(be64(nodes.at("/chosen").at("linux,initrd-start")), 0x4400'0000u);
+    EXPECT_EQ(be64(nodes.at("/chosen").at("linux,initrd-end")), 0x4410'0000u);
+    // Each device by its binding's compatible string, matched whole (a substring
+    // search found "arm,gic-v3" inside "arm,gic-v3-its").
+    const auto gic = node_compatible_with(nodes, "arm,gic-v3");
+    EXPECT_NE(gic, "");
+    EXPECT_EQ(node_compatible_with(nodes, "arm,gic-v3-its").rfind(gic + "/", 0), 0u) << "the ITS is a child of the GIC";
+    EXPECT_TRUE(nodes.at(gic).count("interrupt-controller"));
+    for (const char* c : {"arm,psci-0.2", "arm,pl011", "arm,armv8-timer"}) EXPECT_NE(node_compatible_with(nodes, c), "") << c;
 }
 
 TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
@@ -168,10 +239,20 @@ TEST(VmmFdt, ThePciHostNodeMapsEachSlotsIntxAndTheMsisToTheIts) {
     const std::string all(dtb.begin(), dtb.end());
     for (const char* s : {"pcie@30000000", "pci-host-ecam-generic", "msi-map", "interrupt-map-mask", "bus-range"})
         EXPECT_NE(all.find(s), std::string::npos) << s;
-    // interrupt-map: 4 pins per slot, 10 cells each; slot 2 pin 1 → SPI 18, level.
-    const std::uint8_t entry[] = {0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};  // slot 2 << 11, 0, 0, pin 1
-    EXPECT_NE(std::search(dtb.begin(), dtb.end(), std::begin(entry), std::end(entry)), dtb.end());
-    EXPECT_EQ(vmm::Board::pci_intx_spi(2), 18u);
+    // interrupt-map: 4 pins per slot, 10 cells each: the child's unit address (slot 2
+    // << 11, 0, 0) and pin 1, the GIC's phandle, its unit address (0, 0), then the
+    // GIC specifier: GIC_SPI (0, dt-bindings arm-gic.h), SPI 18 (the board wires slot
+    // N's INTx to SPI 16 + N) and IRQ_TYPE_LEVEL_HIGH (4, dt-bindings irq.h).
+    const std::uint8_t child[] = {0, 0, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    const auto at = std::search(dtb.begin(), dtb.end(), std::begin(child), std::end(child));
+    ASSERT_NE(at, dtb.end());
+    const auto cell = static_cast<std::size_t>(at - dtb.begin()) + sizeof child + 4;  // past the phandle
+    EXPECT_EQ(be32(dtb, cell), 0u);
+    EXPECT_EQ(be32(dtb, cell + 4), 0u);
+    EXPECT_EQ(be32(dtb, cell + 8), 0u) << "GIC_SPI";
+    EXPECT_EQ(be32(dtb, cell + 12), 18u) << "slot 2's SPI";
+    EXPECT_EQ(be32(dtb, cell + 16), 4u) << "IRQ_TYPE_LEVEL_HIGH";
+    EXPECT_EQ(vmm::Board::pci_intx_spi(2), 18u) << "the SPI the GSI router raises for slot 2 is the one the guest is told";
 }
 
 TEST(VmmMsixTable, VectorsStartMaskedAndTakeAlignedDwordAndQwordWrites) {
@@ -218,10 +299,11 @@ TEST(VmmPassthroughBar, SizingReadsBackTheSizeMaskAndFlags) {
     b.write_register(true, 0xffff'ffff);
     EXPECT_EQ(b.read_register(false), 0xffff'c004u);
     EXPECT_EQ(b.read_register(true), 0xffff'ffffu);
-    EXPECT_EQ(b.address, b.sizing_pattern());
     b.write_register(false, 0x1010'0000 | 0x4);
     b.write_register(true, 0);
     EXPECT_EQ(b.address, 0x1010'0000u);
+    EXPECT_EQ(b.read_register(false), 0x1010'0004u) << "the address, with the read-only type bits (PCI 3.0, 6.2.5.1)";
+    EXPECT_EQ(b.read_register(true), 0u);
     b.write_register(false, 0x1010'1234);
     EXPECT_EQ(b.address, 0x1010'0000u) << "address bits below the size are not writable";
     vmm::PassthroughBar absent;
