@@ -7,11 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <dirent.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -82,6 +85,48 @@ inline int open_fd_count() {
     ::closedir(d);
     return n;
 }
+
+/// The kernel's own counters for a VM or a vCPU: its binary statistics fd
+/// (KVM_GET_STATS_FD, api.rst "KVM_GET_STATS_FD"), read by name. What KVM did, as KVM
+/// counted it, for tests whose effect no other ioctl reads back (e.g. halt polling).
+class Stats {
+public:
+    /// The statistics of the VM or vCPU behind `kvm_object_fd`; nullopt if the kernel has none.
+    static std::optional<Stats> open(int kvm_object_fd) {
+        const int fd = ::ioctl(kvm_object_fd, KVM_GET_STATS_FD, 0);
+        if (fd < 0) return std::nullopt;
+        Stats s;
+        s.fd_ = kvmxx::UniqueFd(fd);
+        kvm_stats_header h{};
+        if (::pread(fd, &h, sizeof h, 0) != static_cast<ssize_t>(sizeof h)) return std::nullopt;
+        // Each descriptor: flags, exponent, size, offset, bucket_size (16 bytes), then the name.
+        constexpr std::size_t fixed = 16;
+        const std::size_t each = fixed + h.name_size;
+        std::vector<char> descs(each * h.num_desc);
+        if (::pread(fd, descs.data(), descs.size(), h.desc_offset) != static_cast<ssize_t>(descs.size()))
+            return std::nullopt;
+        for (std::size_t i = 0; i < h.num_desc; ++i) {
+            const char* d = descs.data() + i * each;
+            std::uint32_t offset = 0;
+            std::memcpy(&offset, d + 8, sizeof offset);
+            s.offsets_[std::string(d + fixed, ::strnlen(d + fixed, h.name_size))] = h.data_offset + offset;
+        }
+        return s;
+    }
+
+    /// The current value of the statistic `name` (its first word), or nullopt if there is none.
+    std::optional<std::uint64_t> get(const std::string& name) const {
+        auto it = offsets_.find(name);
+        if (it == offsets_.end()) return std::nullopt;
+        std::uint64_t v = 0;
+        if (::pread(fd_.get(), &v, sizeof v, it->second) != static_cast<ssize_t>(sizeof v)) return std::nullopt;
+        return v;
+    }
+
+private:
+    kvmxx::UniqueFd fd_;
+    std::map<std::string, off_t> offsets_;
+};
 
 #define REQUIRE_KVM()                                                                            \
     do {                                                                                         \
