@@ -115,7 +115,84 @@ TEST(KvmIoeventfd, GuestWriteSignalsWithoutAnExitAndDatamatchFilters) {
     EXPECT_EQ(**matched->try_read(), 1u);
     ASSERT_OK(t.vm.remove_ioeventfd(*plain, {.address = report + 0x1000, .length = 4}));
     auto gone = t.vm.remove_ioeventfd(*plain, {.address = report + 0x1000, .length = 4});
-    EXPECT_FALSE(gone);
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().errnum(), ENOENT) << "virt/kvm/eventfd.c: no such ioeventfd to deassign";
+    EXPECT_STREQ(gone.error().operation(), "KVM_IOEVENTFD");
+}
+
+// set_memory_flags re-registers a slot with new flags (api.rst 4.35: a slot's flags may
+// change, but not KVM_MEM_READONLY): dirty logging starts and stops; read-only is EINVAL.
+// Without logging, KVM_GET_DIRTY_LOG is the kernel's ENOENT (the slot has no bitmap).
+TEST(KvmMemory, SetMemoryFlagsTurnsDirtyLoggingOnAndOffButNotReadOnly) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_dirty_pages());
+    auto mem = t.vm.add_memory(slot_a, 16 * 0x1000);
+    ASSERT_OK(mem);
+    auto unlogged = t.vm.dirty_log(mem->slot);
+    ASSERT_FALSE(unlogged);
+    EXPECT_EQ(unlogged.error().errnum(), ENOENT);
+    EXPECT_EQ(unlogged.error().detail().find("not in use"), std::string::npos) << "the kernel's ENOENT, not kvmxx's";
+
+    ASSERT_OK(t.vm.set_memory_flags(mem->slot, kvmxx::MemoryFlags::LogDirtyPages));
+    ASSERT_OK(set_arg(t.cpu(), 5, slot_a));
+    ASSERT_OK(set_arg(t.cpu(), 2, 1));
+    (void)expect_write(t.cpu());
+    auto logged = t.vm.dirty_log(mem->slot);
+    ASSERT_OK(logged);
+    EXPECT_EQ(logged->dirty_pages(), (std::vector<std::uint64_t>{slot_a + 0x1000, slot_a + 0x5000, slot_a + 0x9000}));
+
+    auto ro = t.vm.set_memory_flags(mem->slot, kvmxx::MemoryFlags::ReadOnly);
+    ASSERT_FALSE(ro);
+    EXPECT_EQ(ro.error().errnum(), EINVAL) << "KVM_MEM_READONLY cannot change on a live slot";
+    auto regions = t.vm.memory_regions();
+    ASSERT_EQ(regions.size(), 2u);
+    EXPECT_EQ(regions[1].flags, kvmxx::MemoryFlags::LogDirtyPages) << "a refused change is not recorded";
+
+    ASSERT_OK(t.vm.set_memory_flags(mem->slot, kvmxx::MemoryFlags::None));
+    auto off = t.vm.dirty_log(mem->slot);
+    ASSERT_FALSE(off) << "logging was turned off";
+    EXPECT_EQ(off.error().errnum(), ENOENT);
+}
+
+// set_user_memory_region passes a kvm_userspace_memory_region as it is: the slot number,
+// flags, address and size the caller chose. User slots are 0..KVM_CAP_NR_MEMSLOTS-1
+// (api.rst 4.35); size 0 deletes the slot.
+TEST(KvmMemory, SetUserMemoryRegionTakesTheRawRegionUpToTheLastSlotTheKernelHas) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_ro_slot());
+    auto nslots = t.vm.check(kvmxx::Cap::NrMemslots);
+    ASSERT_OK(nslots);
+    ASSERT_GT(*nslots, 1);
+    auto backing = kvmxx::Mapping::anonymous(0x1000);
+    ASSERT_OK(backing);
+    std::memcpy(backing->data(), "\x11\x22\x33\x44", 4);
+    kvm_userspace_memory_region region{};
+    region.slot = static_cast<std::uint32_t>(*nslots - 1);  // the last user slot
+    region.flags = KVM_MEM_READONLY;
+    region.guest_phys_addr = slot_b;
+    region.memory_size = 0x1000;
+    region.userspace_addr = reinterpret_cast<std::uint64_t>(backing->data());
+    ASSERT_OK(t.vm.set_user_memory_region(region));
+    EXPECT_EQ(t.vm.memory_regions().size(), 1u) << "a raw region is not tracked";
+    ASSERT_OK(set_arg(t.cpu(), 5, slot_b));
+    ASSERT_OK(set_arg(t.cpu(), 2, 0x99));
+    auto blocked = expect_write(t.cpu());
+    EXPECT_EQ(blocked.address, slot_b) << "the region's KVM_MEM_READONLY reached the kernel";
+    auto seen = expect_write(t.cpu());
+    EXPECT_EQ(seen.address, report);
+    EXPECT_EQ(seen.value(), 0x44332211u) << "the guest read the caller's memory";
+
+    kvm_userspace_memory_region beyond = region;
+    beyond.slot = static_cast<std::uint32_t>(*nslots);
+    beyond.guest_phys_addr = slot_a;
+    auto refused = t.vm.set_user_memory_region(beyond);
+    ASSERT_FALSE(refused) << "slot " << *nslots << " is past KVM_CAP_NR_MEMSLOTS";
+    EXPECT_EQ(refused.error().errnum(), EINVAL);
+
+    region.memory_size = 0;
+    ASSERT_OK(t.vm.set_user_memory_region(region));  // deleted before `backing` is unmapped
 }
 
 }  // namespace
