@@ -132,6 +132,15 @@ PROGRAM(ioevent)
     jmp   .
 END(ioevent)
 
+// ---- one byte from the port in dx (set by the host), reported on PORT ----------------
+PROGRAM(port_read)
+    xorl  %eax, %eax
+    inb   %dx, %al
+    movw  $PORT, %dx
+    outl  %eax, %dx
+    hlt
+END(port_read)
+
 // ---- spin until kicked ------------------------------------------------------------------
 PROGRAM(spin)
     jmp   .

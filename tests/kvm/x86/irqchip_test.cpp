@@ -14,6 +14,7 @@
 #include <thread>
 
 GUEST_PROGRAM(irq_wait)
+GUEST_PROGRAM(port_read)  // guest.S
 
 using namespace kvmtest;
 using namespace std::chrono_literals;
@@ -276,6 +277,40 @@ TEST(KvmX86Pit, Pit2StateRoundTripsAndAPitIsCreatedOnce) {
     EXPECT_EQ(back->channels[2].count, 0x1234u);
     EXPECT_EQ(back->channels[2].mode, 3);
     EXPECT_EQ(back->channels[2].rw_mode, 3);
+}
+
+// KVM_PIT_SPEAKER_DUMMY (api.rst 4.71, KVM_CREATE_PIT2): the kernel also answers the PC
+// speaker port 0x61 (arch/x86/kvm/i8254.c, speaker_ioport_read), so a guest's read of it
+// makes no exit; a PIT created without the flag leaves the port to userspace.
+TEST(KvmX86Pit, TheDummySpeakerAnswersPort0x61InsideTheKernelAndWithoutItThePortExits) {
+    REQUIRE_KVM();
+    for (bool dummy : {true, false}) {
+        SCOPED_TRACE(dummy ? "KVM_PIT_SPEAKER_DUMMY" : "flags 0");
+        TestVm t;
+        TestVm::open(t);
+        ASSERT_OK(t.vm.create_irqchip());
+        if (dummy) {
+            ASSERT_OK(t.vm.create_pit2());  // the default flags
+        } else {
+            ASSERT_OK(t.vm.create_pit2(0));
+        }
+        TestVm::load(t, program_port_read());
+        ASSERT_FALSE(HasFatalFailure());
+        ASSERT_OK(set_arg(t.cpu(), 4, 0x61));  // edx: the speaker port
+        auto exit = run_for(t.cpu());
+        ASSERT_TRUE(exit);
+        if (dummy) {
+            auto* out = std::get_if<kvmxx::exit::IoOut>(&*exit);
+            ASSERT_NE(out, nullptr) << "the read of port 0x61 exited: " << kvmxx::describe(*exit);
+            EXPECT_EQ(out->port, port_ready) << "the report after the in-kernel read";
+            EXPECT_EQ(out->value() & ~0xffu, 0u) << "one byte from the kernel's speaker port";
+        } else {
+            auto* in = std::get_if<kvmxx::exit::IoIn>(&*exit);
+            ASSERT_NE(in, nullptr) << "expected the read of port 0x61 to exit: " << kvmxx::describe(*exit);
+            EXPECT_EQ(in->port, 0x61);
+            EXPECT_EQ(in->size, 1);
+        }
+    }
 }
 
 TEST(KvmX86Clock, SetClockMovesTheVmClockAndGetClockReadsIt) {

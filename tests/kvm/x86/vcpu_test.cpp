@@ -186,6 +186,27 @@ TEST(KvmX86MpState, RunnableRoundTripsAndHaltedNeedsAnInKernelLapic) {
     EXPECT_STREQ(halted.error().operation(), "KVM_SET_MP_STATE");
 }
 
+// With the LAPICs in the kernel a vCPU's MP state is the kernel's: vCPU 0 is the BSP and
+// runnable; any other starts as an AP waiting for INIT (KVM_MP_STATE_UNINITIALIZED,
+// api.rst 4.38); HALTED is accepted and read back.
+TEST(KvmX86MpState, WithAnInKernelLapicAnApWaitsForInitAndHaltedReadsBack) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::open(t);
+    ASSERT_OK(t.vm.create_irqchip());
+    TestVm::load(t, program_spin(), 2);
+    ASSERT_FALSE(HasFatalFailure());
+    auto bsp = t.cpu(0).mp_state();
+    auto ap = t.cpu(1).mp_state();
+    ASSERT_OK(bsp);
+    ASSERT_OK(ap);
+    EXPECT_EQ(*bsp, static_cast<std::uint32_t>(KVM_MP_STATE_RUNNABLE));
+    EXPECT_EQ(*ap, static_cast<std::uint32_t>(KVM_MP_STATE_UNINITIALIZED)) << "an AP before its INIT";
+    ASSERT_OK(t.cpu(0).set_mp_state(KVM_MP_STATE_HALTED));
+    EXPECT_EQ(*t.cpu(0).mp_state(), static_cast<std::uint32_t>(KVM_MP_STATE_HALTED));
+    EXPECT_EQ(*t.cpu(1).mp_state(), static_cast<std::uint32_t>(KVM_MP_STATE_UNINITIALIZED)) << "each vCPU its own";
+}
+
 TEST(KvmX86Cap, DisablingHltExitsKeepsTheGuestHltInsideKvm) {
     REQUIRE_KVM();
     // Without the capability the guest's HLT is an exit to userspace.
