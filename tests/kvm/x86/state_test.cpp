@@ -304,6 +304,15 @@ TEST(KvmX86Msrs, ABatchSetsManyInOneCallAndStopsAtTheFirstRefusedIndex) {
     EXPECT_EQ(partial.processed(), 1u);
     EXPECT_EQ(partial.refused(), 0x4000'7777u);
 
+    // KVM_GET_MSRS stops at the same MSR: only the entries before it hold values the kernel read.
+    kvmxx::MsrBatch unread{0x174, 0x4000'7777, 0x176};
+    auto g = t.cpu().get_msrs(unread);
+    ASSERT_FALSE(g);
+    EXPECT_EQ(unread.processed(), 1u);
+    EXPECT_EQ(unread.value(0x174), 0x20u);
+    EXPECT_FALSE(unread.value(0x4000'7777)) << "the kernel read no value for the MSR it refused";
+    EXPECT_FALSE(unread.value(0x176)) << "nor for any after it";
+
     EXPECT_EQ(expect_write(t.cpu()).value(), 0x20u) << "the guest's rdmsr 0x174: set by the partial batch";
     EXPECT_EQ(expect_write(t.cpu()).value(), 0x8000u);
     EXPECT_EQ(expect_write(t.cpu()).value(), 0x9000u) << "0x176 was after the refused MSR: unchanged";
