@@ -163,3 +163,55 @@ vectors:
     str   x3, [x1, #16]
     eret
 END(gic_irq)
+
+// ---- GICv3 set up by a list of MMIO writes ------------------------------------------
+// Like gic_irq, but the distributor, redistributor and ITS writes come from the host:
+// x6 = a list of {address, value} pairs in guest memory, ended by address 0; bit 0 of
+// an address asks for a 32-bit write (GICD_CTLR, GICR_CTLR, GITS_CTLR, the enable
+// bits), else the write is 64-bit (GICR_PROPBASER, GITS_BASER<n>, GITS_CWRITER...).
+// The writes reach the in-kernel VGIC and ITS, which is how the ITS's command queue
+// (prepared in guest memory by the host) gets processed. Then "ready" at +0, WFI;
+// the IRQ handler reports the INTID at +8, EOIs it, reports again at +16.
+PROGRAM(gic_pokes)
+    report_base
+    adr   x0, poke_vectors
+    msr   vbar_el1, x0
+    isb
+    mov   x0, #1
+    msr   S3_0_C12_C12_5, x0      // ICC_SRE_EL1.SRE
+    isb
+    mov   x0, #0xff
+    msr   S3_0_C4_C6_0, x0        // ICC_PMR_EL1
+    mov   x0, #1
+    msr   S3_0_C12_C12_7, x0      // ICC_IGRPEN1_EL1
+    isb
+1:  ldp   x7, x8, [x6], #16
+    cbz   x7, 3f
+    tbnz  x7, #0, 2f
+    str   x8, [x7]                // 64-bit register
+    dsb   sy
+    b     1b
+2:  bic   x7, x7, #1
+    str   w8, [x7]                // 32-bit register
+    dsb   sy
+    b     1b
+3:  mov   x0, #1
+    str   x0, [x1]                // ready
+    msr   daifclr, #2
+4:  wfi
+    b     4b
+
+    .balign 0x800
+poke_vectors:
+    .skip 0x200
+    mrs   x3, esr_el1             // 0x200: synchronous
+    str   x3, [x1, #0x100]
+    b     .
+    .balign 0x80
+    mrs   x3, S3_0_C12_C12_0      // 0x280: IRQ. ICC_IAR1_EL1
+    str   x3, [x1, #8]
+    msr   S3_0_C12_C12_1, x3      // ICC_EOIR1_EL1
+    isb
+    str   x3, [x1, #16]
+    eret
+END(gic_pokes)

@@ -2,14 +2,21 @@
 #include "../test_vm.hpp"
 
 #include <chrono>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <vector>
 
 using namespace kvmtest;
 using namespace std::chrono_literals;
 namespace arm64 = kvmxx::arm64;
 
 GUEST_PROGRAM(gic_irq)
+GUEST_PROGRAM(gic_pokes)
 
 namespace {
+
+namespace vgic_attr = arm64::vgic_attr;
 
 /// A VM running the gic_irq program with a GICv3 + ITS set up in the kernel's order.
 struct GicVm : TestVm {
@@ -23,6 +30,127 @@ struct GicVm : TestVm {
         ASSERT_EQ(ready.address, report) << "guest did not reach 'ready' (ESR report at +0x100?)";
     }
 };
+
+// ---- an ITS the guest really enables, so an MSI can reach its handler -------------
+//
+// Register offsets and command encodings from the GICv3/v4 architecture specification
+// (IHI 0069: GICR_* in 12.11, GITS_* in 12.19, ITS commands in 5.3). KVM's ITS has a
+// device table in GITS_BASER0 and a collection table in GITS_BASER1, with 64 KiB pages.
+namespace gic {
+constexpr std::uint64_t dist = 0x0800'0000, redist = 0x080a'0000, its = 0x0808'0000;  // GicLayout{}
+constexpr std::uint64_t gicd_ctlr = 0x0, gicr_ctlr = 0x0, gicr_propbaser = 0x70, gicr_pendbaser = 0x78;
+constexpr std::uint64_t gits_ctlr = 0x0, gits_cbaser = 0x80, gits_cwriter = 0x88, gits_creadr = 0x90;
+constexpr std::uint64_t gits_baser0 = 0x100, gits_translater = 0x10040;
+constexpr std::uint64_t valid = 1ull << 63;
+constexpr std::uint32_t first_lpi = 8192;
+}  // namespace gic
+
+/// The ITS's and the LPIs' tables, in a memory slot of their own (64 KiB aligned).
+constexpr std::uint64_t tables = 0x4100'0000;
+constexpr std::uint64_t lpi_config = tables, lpi_pending = tables + 0x1'0000, device_table = tables + 0x2'0000,
+                        collection_table = tables + 0x3'0000, command_queue = tables + 0x4'0000,
+                        itt = tables + 0x4'1000, poke_list = tables + 0x4'2000;
+constexpr std::uint32_t msi_devid = 8, msi_event = 3;  // not 0: the data word must reach the ITS
+
+/// The gic_pokes guest's list of MMIO writes (bit 0 of an address: a 32-bit register).
+struct Pokes {
+    std::vector<std::uint64_t> words;
+    Pokes& w32(std::uint64_t address, std::uint64_t value) { return add(address | 1, value); }
+    Pokes& w64(std::uint64_t address, std::uint64_t value) { return add(address, value); }
+    Pokes& add(std::uint64_t a, std::uint64_t v) {
+        words.push_back(a);
+        words.push_back(v);
+        return *this;
+    }
+};
+
+/// A VM with a GICv3 + ITS (Vgic::setup), a slot for the tables, and the gic_pokes guest
+/// that performs `pokes` then waits for interrupts. Returns once the guest reported ready.
+struct PokeVm : TestVm {
+    std::optional<arm64::Vgic> gic;
+    kvmxx::MemoryRegion slot;
+    std::uint8_t* at(std::uint64_t gpa) { return slot.host + (gpa - tables); }
+    static void create(PokeVm& t, Pokes pokes, const std::function<void(PokeVm&)>& before_run = {}) {
+        TestVm::create(t, program_gic_pokes());
+        if (::testing::Test::HasFatalFailure()) return;
+        auto slot = t.vm.add_memory(tables, 0x10'0000);
+        ASSERT_OK(slot);
+        t.slot = *slot;
+        pokes.add(0, 0);
+        std::memcpy(t.at(poke_list), pokes.words.data(), pokes.words.size() * 8);
+        ASSERT_OK(t.cpu().set(arm64::reg::x(6), poke_list));
+        auto gic = arm64::Vgic::setup(t.vm, {});
+        ASSERT_OK(gic);
+        t.gic = std::move(*gic);
+        if (before_run) before_run(t);
+        if (::testing::Test::HasFatalFailure()) return;
+        auto ready = expect_write(t.cpu());
+        ASSERT_EQ(ready.address, report) << "guest did not reach 'ready' (ESR report at +0x100?)";
+    }
+};
+
+/// The ITS commands (32 bytes each) that map (msi_devid, msi_event) to LPI `lpi` on vCPU 0.
+void write_its_commands(PokeVm& t, std::uint32_t lpi) {
+    const std::uint64_t cmds[3][4] = {
+        {0x08 | std::uint64_t{msi_devid} << 32, 4 - 1, gic::valid | itt, 0},      // MAPD: 4 EventID bits, ITT
+        {0x09, 0, gic::valid | (0ull << 16) | 0, 0},                             // MAPC: collection 0 → vCPU 0
+        {0x0a | std::uint64_t{msi_devid} << 32, msi_event | std::uint64_t{lpi} << 32, 0, 0},  // MAPTI → collection 0
+    };
+    std::memcpy(t.at(command_queue), cmds, sizeof cmds);
+    t.at(lpi_config)[lpi - gic::first_lpi] = 0xa0 | 1;  // priority 0xa0, enabled
+}
+
+/// The writes a guest's ITS driver makes: LPIs on in the redistributor, the ITS's
+/// tables and command queue, the ITS on, then CWRITER past three commands.
+Pokes its_pokes() {
+    Pokes p;
+    p.w32(gic::dist + gic::gicd_ctlr, 0x12)  // ARE | EnableGrp1
+        .w64(gic::redist + gic::gicr_propbaser, lpi_config | (16 - 1))  // 16 INTID bits
+        .w64(gic::redist + gic::gicr_pendbaser, lpi_pending)
+        .w32(gic::redist + gic::gicr_ctlr, 1)  // EnableLPIs
+        .w64(gic::its + gic::gits_baser0, gic::valid | device_table | (2u << 8))  // 64 KiB pages, 1 page
+        .w64(gic::its + gic::gits_baser0 + 8, gic::valid | collection_table | (2u << 8))
+        .w64(gic::its + gic::gits_cbaser, gic::valid | command_queue)  // 4 KiB of commands
+        .w32(gic::its + gic::gits_ctlr, 1)  // Enabled
+        .w64(gic::its + gic::gits_cwriter, 3 * 32);
+    return p;
+}
+
+/// An ITS set up by the guest: LPI first_lpi + 5 is (msi_devid, msi_event).
+void create_its_vm(PokeVm& t) {
+    PokeVm::create(t, its_pokes(), [](PokeVm& vm) { write_its_commands(vm, gic::first_lpi + 5); });
+    if (::testing::Test::HasFatalFailure()) return;
+    // The kernel's ITS read the three commands: GITS_CREADR caught up with GITS_CWRITER.
+    ASSERT_NE(t.gic->its(), nullptr);
+    auto creadr = t.gic->its()->get_attr(KVM_DEV_ARM_VGIC_GRP_ITS_REGS, gic::gits_creadr);
+    ASSERT_OK(creadr);
+    EXPECT_EQ(*creadr, 3u * 32) << "the ITS did not process the guest's commands";
+}
+
+const kvmxx::Msi its_msi{.address = gic::its + gic::gits_translater, .data = msi_event, .devid = msi_devid};
+
+TEST(KvmMsi, SignalMsiThroughTheItsTheGuestMappedReachesItsHandlerAsTheLpi) {
+    REQUIRE_KVM();
+    PokeVm t;
+    create_its_vm(t);
+    if (HasFatalFailure()) return;
+    auto type = t.gic->its()->get_attr(KVM_DEV_ARM_VGIC_GRP_ITS_REGS, gic::gits_baser0);
+    ASSERT_OK(type);
+    EXPECT_EQ((*type >> 56) & 7, 1u) << "GITS_BASER0 holds the device table (type 1)";
+    for (int i = 0; i < 3; ++i) {
+        auto delivered = t.vm.signal_msi(its_msi);
+        ASSERT_OK(delivered);
+        EXPECT_TRUE(*delivered) << "KVM_SIGNAL_MSI returns > 0 for a delivered MSI";
+        auto acked = expect_write(t.cpu());
+        EXPECT_EQ(acked.address, report + 8);
+        EXPECT_EQ(acked.value(), gic::first_lpi + 5) << "the guest's IAR read the LPI the ITS translated to";
+        EXPECT_EQ(expect_write(t.cpu()).address, report + 16);
+    }
+    // An event the guest never mapped: the kernel reports it as blocked (0), not an error.
+    auto unmapped = t.vm.signal_msi({.address = its_msi.address, .data = msi_event + 1, .devid = msi_devid});
+    ASSERT_OK(unmapped);
+    EXPECT_FALSE(*unmapped);
+}
 
 TEST(KvmIrqfd, EdgeEventFdReachesTheGuestHandlerThroughTheVgic) {
     REQUIRE_KVM();
@@ -73,15 +201,35 @@ TEST(KvmIrqfd, IrqLineRaisesAnSpiToo) {
     EXPECT_EQ(bad.error().errnum(), EINVAL);
 }
 
-TEST(KvmRoutes, IrqchipAndMsiEntriesAreAcceptedWithAnIts) {
+TEST(KvmRoutes, AnMsiRouteFiresItsLpiThroughTheItsWhenItsIrqfdIsSignalled) {
+    REQUIRE_KVM();
+    PokeVm t;
+    create_its_vm(t);
+    if (HasFatalFailure()) return;
+    kvmxx::IrqRoute route;
+    route.add_irqchip_pins(0, 32).add_msi(100, its_msi);
+    ASSERT_OK(t.vm.set_routes(route));
+    // GSI 100 is an MSI to the ITS: a signalled irqfd on it becomes the guest's LPI.
+    auto msi = kvmxx::EventFd::create();
+    ASSERT_OK(msi);
+    ASSERT_OK(t.vm.irqfd(*msi, 100));
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_OK(msi->signal());
+        auto acked = expect_write(t.cpu());
+        EXPECT_EQ(acked.address, report + 8);
+        EXPECT_EQ(acked.value(), gic::first_lpi + 5) << "the MSI route's irqfd reached the guest as its LPI";
+        EXPECT_EQ(expect_write(t.cpu()).address, report + 16);
+    }
+    ASSERT_OK(t.vm.remove_irqfd(*msi, 100));
+}
+
+TEST(KvmRoutes, IrqchipEntriesKeepGsiNOnSpiNAfterTheTableIsReplaced) {
     REQUIRE_KVM();
     GicVm t;
     GicVm::create(t);
-    ASSERT_NE(t.gic->its(), nullptr);
     kvmxx::IrqRoute route;
     route.add_irqchip_pins(0, 32).add_msi(100, {.address = *t.gic->its_base() + 0x10040, .data = 0, .devid = 8});
     ASSERT_OK(t.vm.set_routes(route));
-    // GSI 5 still reaches SPI 5 after the table was replaced.
     auto ev = kvmxx::EventFd::create();
     ASSERT_OK(t.vm.irqfd(*ev, 5));
     ASSERT_OK(ev->signal());
@@ -117,7 +265,10 @@ TEST(KvmMsi, SignalMsiToAnItsTheGuestHasNotEnabledIsNotDelivered) {
     EXPECT_EQ(anonymous.error().errnum(), EINVAL) << anonymous.error().message();
 }
 
-TEST(KvmVgic, CreatingTheGicBeforeAnyVcpuIsAClearError) {
+// KvmVgicGuard.*: kvmxx's own order checks (Vgic refuses before any ioctl, with a hint).
+// They prove the guards, not the kernel; KvmVgicKernel.* below asks the kernel itself.
+
+TEST(KvmVgicGuard, KvmxxRefusesAGicBeforeAnyVcpuThoughTheKernelWouldCreateIt) {
     REQUIRE_KVM();
     auto kvm = kvmxx::Kvm::open();
     ASSERT_OK(kvm);
@@ -126,9 +277,12 @@ TEST(KvmVgic, CreatingTheGicBeforeAnyVcpuIsAClearError) {
     auto gic = arm64::Vgic::create(*vm);
     ASSERT_FALSE(gic);
     EXPECT_NE(gic.error().hint().find("create every vCPU before the GIC"), std::string::npos);
+    // The kernel's own answer (kvm_vgic_create): a VGIC with no vCPU yet is allowed.
+    auto raw = vm->create_device(KVM_DEV_TYPE_ARM_VGIC_V3);
+    EXPECT_TRUE(raw) << raw.error().message();
 }
 
-TEST(KvmVgic, WrongOrdersAreRefusedWithWhatToDoFirst) {
+TEST(KvmVgicGuard, KvmxxRefusesWrongOrdersWithWhatToDoFirst) {
     REQUIRE_KVM();
     TestVm t;
     TestVm::create(t, program_spin());
@@ -154,9 +308,79 @@ TEST(KvmVgic, WrongOrdersAreRefusedWithWhatToDoFirst) {
     ASSERT_FALSE(late);
     EXPECT_NE(late.error().hint().find("initialized"), std::string::npos);
     auto twice = gic->init();
-    EXPECT_FALSE(twice);
+    ASSERT_FALSE(twice);
+    EXPECT_NE(twice.error().hint().find("already initialized"), std::string::npos);
 }
 
+// KvmVgicKernel.*: the same missteps sent to the kernel through the GIC's device fd
+// (Vgic::device(), the raw attributes), asserting the errno the kernel's VGIC code returns.
+
+TEST(KvmVgicKernel, TheKernelsOwnAnswersToBadAttributesAndWrongOrders) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_spin());
+    auto gic = arm64::Vgic::create(t.vm);
+    ASSERT_OK(gic);
+    const kvmxx::Device& dev = gic->device();
+    auto errno_of = [](const kvmxx::Result<>& r) { return r ? 0 : r.error().errnum(); };
+    // NR_IRQS must be a multiple of 32 from 64 on (vgic_set_common_attr): EINVAL.
+    EXPECT_EQ(errno_of(dev.set_attr(vgic_attr::grp_nr_irqs, 0, std::uint32_t{50})), EINVAL);
+    // A distributor base not 64 KiB aligned (vgic_check_iorange): EINVAL.
+    EXPECT_EQ(errno_of(dev.set_attr(vgic_attr::grp_addr, vgic_attr::v3_dist, std::uint64_t{0x0800'1000})), EINVAL);
+    // A GICv3 has no GICv2 CPU interface frame: kvm_vgic_addr's ENODEV, which
+    // vgic_set_common_attr reports as ENXIO (unknown attribute).
+    EXPECT_EQ(errno_of(dev.set_attr(vgic_attr::grp_addr, vgic_attr::v2_cpu, std::uint64_t{0x0801'0000})), ENXIO);
+    // An address is set once (vgic_check_iorange): the second time EEXIST.
+    ASSERT_OK(gic->set_distributor(0x0800'0000));
+    EXPECT_EQ(errno_of(dev.set_attr(vgic_attr::grp_addr, vgic_attr::v3_dist, std::uint64_t{0x0900'0000})), EEXIST);
+    auto dist = dev.get_attr(vgic_attr::grp_addr, vgic_attr::v3_dist);
+    ASSERT_OK(dist);
+    EXPECT_EQ(*dist, 0x0800'0000u) << "the refused address did not replace the first one";
+    // NR_IRQS once (EBUSY the second time), and it reads back.
+    ASSERT_OK(gic->set_nr_irqs(128));
+    EXPECT_EQ(errno_of(dev.set_attr(vgic_attr::grp_nr_irqs, 0, std::uint32_t{256})), EBUSY);
+    auto nr = dev.get_attr<std::uint32_t>(vgic_attr::grp_nr_irqs, 0);
+    ASSERT_OK(nr);
+    EXPECT_EQ(*nr, 128u);
+    // CTRL_INIT with no redistributor address: the kernel accepts the init, and the
+    // missing frame shows at the first KVM_RUN (vgic_v3_map_resources): ENXIO.
+    // One in-kernel irqchip per VM (kvm_vgic_create): EEXIST.
+    auto second = arm64::Vgic::create(t.vm);
+    ASSERT_FALSE(second);
+    EXPECT_EQ(second.error().errnum(), EEXIST) << second.error().message();
+    ASSERT_OK(dev.set_attr(vgic_attr::grp_ctrl, vgic_attr::ctrl_init));
+    EXPECT_EQ(errno_of(dev.set_attr(vgic_attr::grp_ctrl, vgic_attr::ctrl_init)), 0) << "a second init is a no-op";
+    auto run = t.cpu().run();
+    ASSERT_FALSE(run) << "KVM_RUN with no redistributor address ran: " << kvmxx::describe(*run);
+    EXPECT_EQ(run.error().errnum(), ENXIO) << run.error().message();
+}
+
+TEST(KvmVgicKernel, TheGicv3TestbedHasNoGicv2AndAGicv3HasNoCpuInterface) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_spin());
+    // QEMU's GICv3 has no GICv2 compatibility (no GICV frame), so the host kernel
+    // registers no KVM_DEV_TYPE_ARM_VGIC_V2: KVM_CREATE_DEVICE is ENODEV.
+    auto v2 = arm64::Vgic::create(t.vm, arm64::Vgic::Version::V2);
+    ASSERT_FALSE(v2);
+    EXPECT_EQ(v2.error().errnum(), ENODEV) << v2.error().message();
+    EXPECT_STREQ(v2.error().operation(), "KVM_CREATE_DEVICE");
+    auto gic = arm64::Vgic::create(t.vm);  // v3 first: no fallback needed
+    ASSERT_OK(gic);
+    EXPECT_EQ(gic->version(), arm64::Vgic::Version::V3);
+    EXPECT_EQ(gic->device().type(), static_cast<std::uint32_t>(KVM_DEV_TYPE_ARM_VGIC_V3));
+    // set_cpu_interface is a GICv2 call: kvmxx refuses it on a v3 (its guard) ...
+    auto cpu_if = gic->set_cpu_interface(0x0801'0000);
+    ASSERT_FALSE(cpu_if);
+    EXPECT_NE(cpu_if.error().hint().find("use set_redistributor"), std::string::npos);
+    // ... and the kernel, asked directly, has no such frame on a v3 (ENODEV inside,
+    // ENXIO out of vgic_set_common_attr).
+    auto raw = gic->device().set_attr(vgic_attr::grp_addr, vgic_attr::v2_cpu, std::uint64_t{0x0801'0000});
+    ASSERT_FALSE(raw);
+    EXPECT_EQ(raw.error().errnum(), ENXIO);
+}
+
+// The kernel refuses the vCPU itself (kvm_arch_vcpu_precreate: EBUSY); kvmxx adds the hint.
 TEST(KvmVgic, VcpuAfterGicInitIsEbusyWithHint) {
     REQUIRE_KVM();
     TestVm t;

@@ -1,9 +1,13 @@
 // Real-kernel tests, arm64: MMIO exits, registers, PSCI, mp_state, vCPU attributes.
 #include "../test_vm.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 GUEST_PROGRAM(psci_off)
 GUEST_PROGRAM(psci_reset)
 GUEST_PROGRAM(cpu_on)
+GUEST_PROGRAM(gic_pokes)
 
 using namespace kvmtest;
 namespace reg = kvmxx::arm64::reg;
@@ -170,6 +174,15 @@ TEST(KvmMpState, SettingRunnableStartsAPoweredOffSecondaryWithoutPsci) {
     EXPECT_STREQ(bad.error().operation(), "KVM_SET_MP_STATE");
 }
 
+/// KVM_GET_DEVICE_ATTR on a vCPU (Vcpu wraps only set_attr/has_attr): the kernel's value.
+/// The timer attributes are an int (kvm_arm_timer_get_attr writes 4 bytes).
+std::uint32_t vcpu_attr(const kvmxx::Vcpu& cpu, std::uint32_t group, std::uint64_t attr) {
+    std::uint32_t v = ~0u;
+    auto r = kvmxx::detail::get_attr(cpu.fd(), group, attr, reinterpret_cast<std::uint64_t>(&v));
+    EXPECT_TRUE(r) << r.error().message();
+    return v;
+}
+
 TEST(KvmVcpuAttr, TimerInterruptIsAVcpuAttributeThatTakesOnlyAPpi) {
     REQUIRE_KVM();
     TestVm t;
@@ -180,12 +193,150 @@ TEST(KvmVcpuAttr, TimerInterruptIsAVcpuAttributeThatTakesOnlyAPpi) {
     // The timer's interrupt can only be routed once an in-kernel GIC exists.
     auto gic = kvmxx::arm64::Vgic::create(t.vm);
     ASSERT_OK(gic);
+    // Documentation/virt/kvm/devices/vcpu.rst: the virtual timer defaults to PPI 27.
+    EXPECT_EQ(vcpu_attr(cpu, KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER), 27u);
     const std::uint64_t ppi = 28, sgi = 5;
     ASSERT_OK(cpu.set_attr(KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER, &ppi));
+    EXPECT_EQ(vcpu_attr(cpu, KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER), 28u) << "the PPI reads back";
     auto refused = cpu.set_attr(KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER, &sgi);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().errnum(), EINVAL);
     EXPECT_STREQ(refused.error().operation(), "KVM_SET_DEVICE_ATTR");
+    EXPECT_EQ(vcpu_attr(cpu, KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER), 28u) << "the SGI was not taken";
+}
+
+TEST(KvmVcpuAttr, TheGuestTakesItsVirtualTimerOnThePpiSetAsTheVcpuAttribute) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_gic_pokes());
+    if (HasFatalFailure()) return;
+    // The gic_pokes guest's MMIO writes: group 1 and enable for PPI 20 in vCPU 0's
+    // redistributor SGI frame (GICR_IGROUPR0 / GICR_ISENABLER0, RD_base + 64 KiB).
+    constexpr std::uint64_t list = 0x4100'0000, sgi_frame = 0x080a'0000 + 0x1'0000;
+    constexpr std::uint32_t ppi = 20;
+    auto slot = t.vm.add_memory(list, 0x1'0000);
+    ASSERT_OK(slot);
+    const std::uint64_t pokes[] = {0x0800'0000 | 1, 0x12,                // GICD_CTLR: ARE | EnableGrp1
+                                   (sgi_frame + 0x080) | 1, 1u << ppi,   // GICR_IGROUPR0
+                                   (sgi_frame + 0x100) | 1, 1u << ppi,   // GICR_ISENABLER0
+                                   0, 0};
+    std::memcpy(slot->host, pokes, sizeof pokes);
+    ASSERT_OK(t.cpu().set(reg::x(6), list));
+    auto gic = kvmxx::arm64::Vgic::setup(t.vm, {});
+    ASSERT_OK(gic);
+    const std::uint64_t vtimer = ppi;
+    ASSERT_OK(t.cpu().set_attr(KVM_ARM_VCPU_TIMER_CTRL, KVM_ARM_VCPU_TIMER_IRQ_VTIMER, &vtimer));
+    // The virtual timer enabled, unmasked, with a compare value already passed: it fires at once.
+    ASSERT_OK(t.cpu().set(sysreg::CNTV_CVAL_EL0, 0));
+    ASSERT_OK(t.cpu().set(sysreg::CNTV_CTL_EL0, 1));
+    auto ready = expect_write(t.cpu());
+    ASSERT_EQ(ready.address, report) << "guest did not reach 'ready' (ESR at +0x100?)";
+    auto taken = expect_write(t.cpu());
+    EXPECT_EQ(taken.address, report + 8);
+    EXPECT_EQ(taken.value(), ppi) << "the guest's IAR read the timer's INTID";
+}
+
+// ---- KVM_ARM_PREFERRED_TARGET and KVM_ARM_VCPU_INIT called directly, and the optional features
+
+TEST(KvmInit, PreferredTargetIsTheGenericV8AndInitTakesExactlyTheFeaturesAsked) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::open(t);
+    if (HasFatalFailure()) return;
+    auto init = t.vm.preferred_target({.psci_0_2 = false});
+    ASSERT_OK(init);
+    // QEMU's -cpu max has implementer 0, no CPU KVM names: kvm_target_cpu() says generic.
+    EXPECT_EQ(init->target, static_cast<std::uint32_t>(KVM_ARM_TARGET_GENERIC_V8));
+    for (auto f : init->features) EXPECT_EQ(f, 0u) << "the kernel suggests no feature, and none was asked";
+    auto cpu = t.vm.create_uninitialized_vcpu(0);
+    ASSERT_OK(cpu);
+    ASSERT_OK(cpu->init(*init));
+    EXPECT_EQ((*cpu->get(sysreg::MIDR_EL1) >> 24) & 0xff, 0u) << "MIDR_EL1.Implementer";
+    // Without KVM_ARM_VCPU_PSCI_0_2 the vCPU gets PSCI 0.1 (kvm_psci_version: 0.1 = 1).
+    EXPECT_EQ(*cpu->get(kvmxx::arm64::fwreg::PSCI_VERSION), 1u);
+    // A second init must repeat the first one's features (kvm_vcpu_set_target): EINVAL.
+    auto with_psci = t.vm.preferred_target({});
+    ASSERT_OK(with_psci);
+    EXPECT_EQ(with_psci->features[0], 1u << KVM_ARM_VCPU_PSCI_0_2);
+    auto changed = cpu->init(*with_psci);
+    ASSERT_FALSE(changed);
+    EXPECT_EQ(changed.error().errnum(), EINVAL);
+    EXPECT_STREQ(changed.error().operation(), "KVM_ARM_VCPU_INIT");
+    ASSERT_OK(cpu->init(*init)) << "the same features again are accepted";
+    // A feature bit the kernel does not know: ENOENT.
+    auto unknown = *init;
+    unknown.features[0] |= 1u << 31;
+    auto other = t.vm.create_uninitialized_vcpu(1);
+    ASSERT_OK(other);
+    auto refused = other->init(unknown);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().errnum(), ENOENT);
+}
+
+TEST(KvmInit, PmuV3FeatureGivesTheVcpuAPmuToInitialise) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::open(t);
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(t.kvm.has(kvmxx::Cap::ArmPmuV3)) << "the testbed's -cpu max has a PMU";
+    auto plain = t.vm.create_vcpu(0, {});
+    auto pmu = t.vm.create_vcpu(1, {.power_off = true, .pmu_v3 = true});
+    ASSERT_OK(plain);
+    ASSERT_OK(pmu);
+    // The PMU attributes exist only on a vCPU initialised with KVM_ARM_VCPU_PMU_V3.
+    EXPECT_TRUE(pmu->has_attr(KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_INIT));
+    EXPECT_FALSE(plain->has_attr(KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_INIT));
+}
+
+TEST(KvmInit, SveFeatureIsFinalizedAndBringsTheZRegisters) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::open(t);
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(t.kvm.has(kvmxx::Cap::ArmSve)) << "the testbed's -cpu max has SVE";
+    auto sve = t.vm.create_vcpu(0, {.sve = true});
+    ASSERT_OK(sve);
+    // The kernel refuses the register list of an SVE vCPU until KVM_ARM_VCPU_FINALIZE
+    // (EPERM): it answers, so create_vcpu finalized it.
+    auto list = sve->reg_list();
+    ASSERT_OK(list);
+    const std::uint64_t z0 = KVM_REG_ARM64_SVE_ZREG(0, 0);
+    EXPECT_NE(std::find(list->begin(), list->end(), z0), list->end()) << "Z0 is a register of an SVE vCPU";
+    auto plain = t.vm.create_vcpu(1, {.power_off = true});
+    ASSERT_OK(plain);
+    auto plain_list = plain->reg_list();
+    ASSERT_OK(plain_list);
+    EXPECT_EQ(std::find(plain_list->begin(), plain_list->end(), z0), plain_list->end());
+}
+
+TEST(KvmInit, PtrauthFeatureShowsPointerAuthenticationInTheGuestsIdRegister) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::open(t);
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(t.kvm.has(kvmxx::Cap::ArmPtrauthAddress) && t.kvm.has(kvmxx::Cap::ArmPtrauthGeneric))
+        << "the testbed's -cpu max,pauth-impdef=on has pointer authentication";
+    // ID_AA64ISAR1_EL1 (op0 3, op1 0, CRn 0, CRm 6, op2 1): APA/API (bits 4-11) and
+    // GPA/GPI (24-31). KVM hides them from a vCPU without the ptrauth features.
+    const auto isar1 = kvmxx::RegId<std::uint64_t>::unchecked(kvmxx::arm64::encoding::sys_id(3, 0, 0, 6, 1));
+    auto with = t.vm.create_vcpu(0, {.ptrauth = true});
+    ASSERT_OK(with);
+    auto without = t.vm.create_vcpu(1, {.power_off = true});
+    ASSERT_OK(without);
+    const std::uint64_t on = *with->get(isar1), off = *without->get(isar1);
+    EXPECT_NE((on >> 4) & 0xff, 0u) << "address authentication";
+    EXPECT_NE((on >> 24) & 0xff, 0u) << "generic authentication";
+    EXPECT_EQ((off >> 4) & 0xff, 0u);
+    EXPECT_EQ((off >> 24) & 0xff, 0u);
+    // The kernel takes the two ptrauth features only together (kvm_vcpu_enable_ptrauth): EINVAL.
+    auto half = t.vm.preferred_target({.power_off = true});
+    ASSERT_OK(half);
+    half->features[0] |= 1u << KVM_ARM_VCPU_PTRAUTH_ADDRESS;
+    auto lone = t.vm.create_uninitialized_vcpu(2);
+    ASSERT_OK(lone);
+    auto refused = lone->init(*half);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().errnum(), EINVAL);
 }
 
 }  // namespace
