@@ -47,6 +47,22 @@ TEST(ExitDecode, MmioReadAnswerIsWrittenIntoKvmRun) {
     EXPECT_EQ(p.run().mmio.data[2], 0x00);  // only len bytes are written
 }
 
+TEST(ExitDecode, MmioOfEightBytesFillsTheWholeDataArray) {
+    // A 64-bit access (ldr x0 / mov rax) is the largest MMIO exit: len 8, all of mmio.data.
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_MMIO;
+    p.run().mmio.phys_addr = 0x0a00'0008;
+    p.run().mmio.len = 8;
+    p.run().mmio.is_write = 1;
+    const unsigned char data[8] = {0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01};
+    std::memcpy(p.run().mmio.data, data, 8);
+    auto exit = kvmxx::decode_exit(p.run(), p.size);
+    auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit);
+    ASSERT_NE(w, nullptr) << "a len-8 MMIO write must decode, not become Unknown";
+    EXPECT_EQ(w->data.size(), 8u);
+    EXPECT_EQ(w->value(), 0x0102'0304'0506'0708ULL);
+}
+
 TEST(ExitDecode, MmioWithImpossibleLengthIsUnknown) {
     RunPage p;
     p.run().exit_reason = KVM_EXIT_MMIO;
@@ -128,6 +144,22 @@ TEST(ExitDecode, SimpleAndErrorExits) {
     p.run().fail_entry.cpu = 1;
     auto fe = kvmxx::decode_exit(p.run(), p.size);
     EXPECT_EQ(std::get<kvmxx::exit::FailEntry>(fe).reason, 0x21u);
+}
+
+TEST(ExitDecode, InternalErrorNdataJustAboveSixteenIsClampedToTheSixteenWords) {
+    // struct kvm_run's internal.data is __u64 data[16]; any larger ndata is the kernel's bug
+    // or a hostile page, and must not widen the span past the array.
+    static_assert(sizeof(kvm_run{}.internal.data) == 16 * sizeof(__u64));
+    RunPage p;
+    p.run().exit_reason = KVM_EXIT_INTERNAL_ERROR;
+    p.run().internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+    for (std::uint32_t ndata : {17u, 32u, 64u}) {
+        p.run().internal.ndata = ndata;
+        auto e = kvmxx::decode_exit(p.run(), p.size);
+        EXPECT_EQ(std::get<kvmxx::exit::InternalError>(e).data.size(), 16u) << "ndata=" << ndata;
+    }
+    p.run().internal.ndata = 16;
+    EXPECT_EQ(std::get<kvmxx::exit::InternalError>(kvmxx::decode_exit(p.run(), p.size)).data.size(), 16u);
 }
 
 TEST(ExitDecode, UnknownExitKeepsTheRawReason) {
