@@ -20,6 +20,12 @@ TEST(GicNumbers, IrqLineEncoding) {
     EXPECT_EQ(irq_line_ppi(1, 27), 0x0201'001bu);
 }
 
+// SPIs run up to INTID 1019 (GICv3), so the INTID field needs all of its 16 bits.
+TEST(GicNumbers, IrqLineKeepsSpiIntidsAbove255) {
+    EXPECT_EQ(irq_line_spi(256), 0x0100'0100u);
+    EXPECT_EQ(irq_line_spi(1019), 0x0100'03fbu);
+}
+
 TEST(GicNumbers, FdtSpecifiers) {
     EXPECT_EQ(fdt_spi(5), (std::array<std::uint32_t, 3>{0, 5, 4}));
     EXPECT_EQ(fdt_spi(5, Trigger::EdgeRising), (std::array<std::uint32_t, 3>{0, 5, 1}));
