@@ -63,4 +63,42 @@ TEST(Error, ErrnoNames) {
     EXPECT_STREQ(kvmxx::errno_name(100000), "E?");
 }
 
+// Each name is the <errno.h> macro's own spelling (the preprocessor writes the expected text).
+TEST(Error, EveryListedErrnoIsNamedByItsMacro) {
+#define KVMXX_ERRNO(e) EXPECT_STREQ(kvmxx::errno_name(e), #e)
+    KVMXX_ERRNO(EPERM); KVMXX_ERRNO(ENOENT); KVMXX_ERRNO(ESRCH); KVMXX_ERRNO(EINTR);
+    KVMXX_ERRNO(EIO); KVMXX_ERRNO(ENXIO); KVMXX_ERRNO(E2BIG); KVMXX_ERRNO(EBADF);
+    KVMXX_ERRNO(EAGAIN); KVMXX_ERRNO(ENOMEM); KVMXX_ERRNO(EACCES); KVMXX_ERRNO(EFAULT);
+    KVMXX_ERRNO(EBUSY); KVMXX_ERRNO(EEXIST); KVMXX_ERRNO(ENODEV); KVMXX_ERRNO(ENOTDIR);
+    KVMXX_ERRNO(EISDIR); KVMXX_ERRNO(EINVAL); KVMXX_ERRNO(ENFILE); KVMXX_ERRNO(EMFILE);
+    KVMXX_ERRNO(ENOTTY); KVMXX_ERRNO(EFBIG); KVMXX_ERRNO(ENOSPC); KVMXX_ERRNO(ERANGE);
+    KVMXX_ERRNO(ENOSYS); KVMXX_ERRNO(EOPNOTSUPP); KVMXX_ERRNO(ETIMEDOUT); KVMXX_ERRNO(EOVERFLOW);
+    KVMXX_ERRNO(ENOEXEC); KVMXX_ERRNO(EHWPOISON);
+#undef KVMXX_ERRNO
+}
+
+// arm64 refuses KVM_CREATE_VCPU with EBUSY once the VGIC is initialised
+// (kvm_arch_vcpu_precreate), and with EINVAL for an id at or above KVM_CAP_MAX_VCPU_ID.
+TEST(Error, CreateVcpuBusyAndInvalidHintsNameTheirOwnCause) {
+    auto busy = kvmxx::fail("KVM_CREATE_VCPU", EBUSY, "vcpu_id=1").error();
+    EXPECT_NE(busy.hint().find("VGIC"), std::string::npos) << busy.hint();
+    auto invalid = kvmxx::fail("KVM_CREATE_VCPU", EINVAL, "vcpu_id=9999").error();
+    EXPECT_NE(invalid.hint().find("KVM_CAP_MAX_VCPU_ID"), std::string::npos) << invalid.hint();
+    EXPECT_EQ(invalid.hint().find("VGIC"), std::string::npos) << invalid.hint();
+}
+
+// open(2) says EPERM as well as EACCES for a node the caller may not use (a device
+// cgroup or an LSM refusing /dev/kvm): the permission hint is for both.
+TEST(Error, EpermOpeningDevKvmGetsThePermissionHint) {
+    auto e = kvmxx::fail("open", EPERM, "/dev/kvm").error();
+    EXPECT_NE(e.hint().find("no permission on /dev/kvm"), std::string::npos) << e.hint();
+}
+
+TEST(Error, FailErrnoKeepsTheErrnoOfTheCallThatJustFailed) {
+    errno = EIO;
+    auto e = kvmxx::fail_errno("read", "fd=3").error();
+    EXPECT_EQ(e.errnum(), EIO);
+    EXPECT_EQ(e.message(), "read: Input/output error (EIO) [fd=3]");
+}
+
 }  // namespace
