@@ -48,6 +48,25 @@ TEST(UniqueFd, MoveAssignClosesThePreviousDescriptor) {
     EXPECT_TRUE(is_open(second));
 }
 
+TEST(UniqueFd, MoveAssignLeavesTheSourceEmpty) {
+    int raw = open_null();
+    kvmxx::UniqueFd a(raw), b;
+    b = std::move(a);
+    EXPECT_FALSE(a.valid());
+    EXPECT_EQ(a.get(), -1);
+    a.reset();  // the moved-from object must not close raw
+    EXPECT_TRUE(is_open(raw));
+    EXPECT_EQ(b.get(), raw);
+}
+
+TEST(UniqueFd, DescriptorZeroIsAValidDescriptor) {
+    // open(2) returns the lowest free number: 0 when stdin is closed.
+    kvmxx::UniqueFd zero(0);
+    EXPECT_TRUE(zero.valid());
+    EXPECT_TRUE(static_cast<bool>(zero));
+    EXPECT_EQ(zero.release(), 0);  // not closed: it is this process's stdin
+}
+
 TEST(UniqueFd, ReleaseGivesUpOwnership) {
     int raw = open_null();
     { kvmxx::UniqueFd fd(raw); EXPECT_EQ(fd.release(), raw); EXPECT_FALSE(fd); }
