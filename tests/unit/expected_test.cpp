@@ -60,6 +60,42 @@ TEST(Expected, MoveOnlyValuesAndReassignment) {
     EXPECT_EQ(**q, 4);
 }
 
+TEST(Expected, AnErrorNeverComparesEqualToAValue) {
+    // [expected.eq]: x == v is x.has_value() && *x == v. Same types on both sides, so a
+    // read of the inactive member would see the error's bits as the value.
+    expected<int, int> error = unexpected<int>(42);
+    EXPECT_FALSE(error == 42);
+    expected<int, int> value = 42;
+    EXPECT_TRUE(value == 42);
+    EXPECT_FALSE(value == 41);
+}
+
+/// Counts its live objects, to see that expected destroys what it holds.
+struct Counted {
+    static inline int live = 0;
+    Counted() { ++live; }
+    Counted(const Counted&) { ++live; }
+    Counted(Counted&&) noexcept { ++live; }
+    Counted& operator=(const Counted&) = default;
+    ~Counted() { --live; }
+};
+
+TEST(Expected, TheErrorIsDestroyedByAssignmentAndByTheDestructor) {
+    ASSERT_EQ(Counted::live, 0);
+    {
+        expected<int, Counted> e(kvmxx::unexpect);
+        EXPECT_EQ(Counted::live, 1);
+        e = 5;  // [expected.object.assign]: destroys the error, then holds the value
+        EXPECT_EQ(Counted::live, 0);
+        EXPECT_EQ(*e, 5);
+    }
+    {
+        expected<int, Counted> e(kvmxx::unexpect);
+        EXPECT_EQ(Counted::live, 1);
+    }
+    EXPECT_EQ(Counted::live, 0) << "the destructor left the error alive";
+}
+
 #if defined(__cpp_exceptions)
 TEST(Expected, ValueOnErrorThrowsBadExpectedAccess) {
     auto b = parse(false);
