@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,29 @@ TEST_F(Trace, ArgsFormatting) {
     auto text = kvmxx::trace::Args().dec("slot", 1).hex("gpa", 0x4000'0000).sdec("delta", -5).str("dir", "write").take();
     EXPECT_EQ(text, "slot=1 gpa=0x40000000 delta=-5 dir=write");
     EXPECT_EQ(kvmxx::trace::hex(255), "0xff");
+}
+
+TEST_F(Trace, SignedDecimalCoversTheWholeInt64Range) {
+    EXPECT_EQ(kvmxx::trace::Args().sdec("v", INT64_MIN).take(), "v=-9223372036854775808");
+    EXPECT_EQ(kvmxx::trace::Args().sdec("v", INT64_MAX).take(), "v=9223372036854775807");
+    EXPECT_EQ(kvmxx::trace::Args().sdec("v", -1).take(), "v=-1");
+    EXPECT_EQ(kvmxx::trace::Args().sdec("v", 0).take(), "v=0");
+}
+
+// KVMXX_TRACE=1 turns the trace on; unset, empty or "0" leaves it off.
+TEST_F(Trace, TheEnvironmentSwitchIsOffForUnsetEmptyAndZero) {
+    const char* saved = std::getenv("KVMXX_TRACE");
+    const std::string before = saved ? saved : "";
+    ::unsetenv("KVMXX_TRACE");
+    EXPECT_FALSE(kvmxx::trace::detail::enabled_from_environment());
+    ::setenv("KVMXX_TRACE", "", 1);
+    EXPECT_FALSE(kvmxx::trace::detail::enabled_from_environment());
+    ::setenv("KVMXX_TRACE", "0", 1);
+    EXPECT_FALSE(kvmxx::trace::detail::enabled_from_environment());
+    ::setenv("KVMXX_TRACE", "1", 1);
+    EXPECT_TRUE(kvmxx::trace::detail::enabled_from_environment());
+    if (saved) ::setenv("KVMXX_TRACE", before.c_str(), 1);
+    else ::unsetenv("KVMXX_TRACE");
 }
 
 }  // namespace
