@@ -774,6 +774,19 @@ TEST(CapNames, EveryNumberUpToTheNewestHasItsKernelName) {
     EXPECT_EQ(named, 246);
 }
 
+TEST(CapNames, NoTwoCapabilitiesShareAName) {
+    // Each KVM_CAP_* macro names one number: a name printed twice hides which was asked.
+    std::set<std::string_view> names;
+    int named = 0;
+    for (int n = 0; n <= 251; ++n) {
+        std::string_view name = kvmxx::cap_name(static_cast<Cap>(n));
+        if (name == "KVM_CAP_?") continue;
+        ++named;
+        EXPECT_TRUE(names.insert(name).second) << name << " names " << n << " and an earlier number";
+    }
+    EXPECT_EQ(names.size(), static_cast<std::size_t>(named));
+}
+
 TEST(CapNames, NamesMatchTheKernelsSpelling) {
     EXPECT_STREQ(kvmxx::cap_name(Cap::Irqfd), "KVM_CAP_IRQFD");
     EXPECT_STREQ(kvmxx::cap_name(Cap::ArmPsci02), "KVM_CAP_ARM_PSCI_0_2");
