@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #if KVMXX_ARCH_X86_64
+#include <kvmxx/x86/cpuid.hpp>
 #include <kvmxx/x86/modes.hpp>
 #include <kvmxx/x86/vcpu_state.hpp>
 
@@ -86,6 +87,24 @@ TEST(X86Lapic, RegistersAreLittleEndianWordsAtTheirMmioOffsets) {
     EXPECT_EQ(static_cast<unsigned char>(s.regs[0x80]), 0x50);
     s.regs[0x23] = 0x03;  // APIC ID 3 in bits 24..31
     EXPECT_EQ(kvmxx::lapic::get(s, kvmxx::lapic::id) >> 24, 3u);
+}
+
+TEST(X86Cpuid, FindTellsSubleavesOfAnIndexedLeafApart) {
+    // CPUID leaf 7 (structured extended features) is indexed by ECX: subleaf 0 and 1 differ.
+    kvmxx::CpuidTable table(3);
+    table.entries()[0] = kvm_cpuid_entry2{.function = 7, .index = 0, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+                                          .eax = 1, .ebx = 0xaa, .ecx = 0, .edx = 0, .padding = {}};
+    table.entries()[1] = kvm_cpuid_entry2{.function = 7, .index = 1, .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+                                          .eax = 0xbb, .ebx = 0, .ecx = 0, .edx = 0, .padding = {}};
+    table.entries()[2] = kvm_cpuid_entry2{.function = 0, .index = 0, .flags = 0,
+                                          .eax = 7, .ebx = 0, .ecx = 0, .edx = 0, .padding = {}};
+    auto* sub1 = table.find(7, 1);
+    ASSERT_NE(sub1, nullptr);
+    EXPECT_EQ(sub1->eax, 0xbbu);
+    ASSERT_NE(table.find(7), nullptr);
+    EXPECT_EQ(table.find(7)->ebx, 0xaau);
+    EXPECT_EQ(table.find(7, 2), nullptr);
+    EXPECT_EQ(table.find(0, 1), nullptr);
 }
 
 TEST(X86Modes, FlatDescriptorsAreTheTextbookOnes) {
