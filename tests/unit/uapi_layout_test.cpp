@@ -31,6 +31,23 @@ TEST(UapiLayout, FlexArgPlacesEntriesAfterTheHead) {
     EXPECT_EQ(words[3], 0xabcu);
 }
 
+TEST(UapiLayout, FlexArgRoundsItsBufferUpToWholeWords) {
+    // kvm_msr_list is a __u32 count and __u32 indices[]: 4 + 4 n bytes, e.g. 12 for n = 2,
+    // which is not a whole number of the 8-byte words the buffer is made of.
+    struct CountHead {
+        __u32 n;
+    };
+    for (std::size_t n : {1u, 2u, 3u, 4u}) {
+        kvmxx::uapi::FlexArg<CountHead, std::uint32_t> list(n);
+        list.head().n = static_cast<__u32>(n);
+        for (std::size_t i = 0; i < n; ++i) list.entries(n)[i] = static_cast<std::uint32_t>(0x100 + i);
+        const auto* bytes = static_cast<const std::uint8_t*>(list.arg());
+        std::uint32_t last = 0;
+        std::memcpy(&last, bytes + 4 + 4 * (n - 1), 4);
+        EXPECT_EQ(last, 0x100u + n - 1) << n << " entries";
+    }
+}
+
 #if KVMXX_ARCH_X86_64
 TEST(UapiLayout, CpuidTableIsAKvmCpuid2AsCSeesIt) {
     kvmxx::CpuidTable table(4);
