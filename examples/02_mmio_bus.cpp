@@ -1,15 +1,13 @@
-// Example 2 — MMIO devices: a tiny bus dispatching guest accesses to handlers.
+// Example 2 — MMIO devices: a bus dispatching guest accesses to handlers.
 //
 // What it teaches: every emulated device of a VMM is an address window plus
 // code that answers reads and writes. Anything with `read(offset, bytes)` and
-// `write(offset, bytes)` is a kvmxx::MmioHandler; the bus finds the window an
-// exit's address falls in and calls the handler with the offset inside it. A
-// read's answer goes into the exit's data, and KVM puts it in the guest's
-// register when the vCPU runs again.
+// `write(offset, bytes)` is a kvmxx::MmioHandler; kvmxx::MmioBus (the one the
+// example VMM uses too) finds the window an exit's address falls in and calls the
+// handler with the offset inside it. A read's answer goes into the exit's data,
+// and KVM puts it in the guest's register when the vCPU runs again. The bus
+// checks its windows: one that overlaps another is refused, naming both.
 #include "common.hpp"
-
-#include <functional>
-#include <vector>
 
 using example::must;
 
@@ -27,39 +25,6 @@ struct Counter {
         std::memcpy(out.data(), &value, std::min(out.size(), sizeof value));
     }
     void write(std::uint64_t, std::span<const std::uint8_t>) {}
-};
-
-class MmioBus {
-public:
-    template <kvmxx::MmioHandler H>
-    void add(std::uint64_t base, std::uint64_t size, H& handler) {
-        windows_.push_back({base, size, [&handler](std::uint64_t off, std::span<std::uint8_t> d, bool is_write) {
-                                if (is_write) handler.write(off, d);
-                                else handler.read(off, d);
-                            }});
-    }
-    /// Routes one exit; false when no device claims the address.
-    bool dispatch(const kvmxx::Exit& exit) {
-        if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit))
-            return route(w->address, {const_cast<std::uint8_t*>(w->data.data()), w->data.size()}, true);
-        if (auto* r = std::get_if<kvmxx::exit::MmioRead>(&exit)) return route(r->address, r->data, false);
-        return false;
-    }
-
-private:
-    struct Window {
-        std::uint64_t base, size;
-        std::function<void(std::uint64_t, std::span<std::uint8_t>, bool)> access;
-    };
-    bool route(std::uint64_t addr, std::span<std::uint8_t> data, bool is_write) {
-        for (auto& w : windows_)
-            if (addr >= w.base && addr - w.base < w.size) {
-                w.access(addr - w.base, data, is_write);
-                return true;
-            }
-        return false;
-    }
-    std::vector<Window> windows_;
 };
 
 // The guest prints "hi", reads the counter three times and prints the last value.
@@ -112,14 +77,16 @@ int main() {
 
     Console console;
     Counter counter;
-    MmioBus bus;
-    bus.add(0x0a00'0000, 0x1000, console);
-    bus.add(0x0a00'1000, 0x1000, counter);
+    kvmxx::MmioBus bus;
+    must(bus.add("console", 0x0a00'0000, 0x1000, console));
+    must(bus.add("counter", 0x0a00'1000, 0x1000, counter));
+    if (auto clash = bus.add("clash", 0x0a00'0800, 0x1000, counter); !clash)  // refused: it overlaps the console
+        std::printf("example 2: refused, as it should be: %s\n", clash.error().detail().c_str());
     std::printf("example 2: console at 0xa000000, counter at 0xa001000; the guest says:\n");
 
     for (;;) {
         auto exit = must(cpu.run());
-        if (bus.dispatch(exit)) continue;
+        if (bus.handle(exit)) continue;
         if (example::guest_is_done(exit)) {
             std::fflush(stdout);
             std::printf("example 2: the counter was read %u times; %s\n", counter.value, example::done_words);

@@ -13,6 +13,7 @@
 #include "ioctl.hpp"
 #include "uapi.hpp"
 #include "concepts.hpp"
+#include "mmio_bus.hpp"
 #include "eventfd.hpp"
 #include "kvm_cap.hpp"
 #include "reg_id.hpp"
