@@ -36,6 +36,24 @@ TEST(VfioCapChain, WalksInOrderAndStopsAtLoopsAndOverruns) {
     EXPECT_TRUE(vfio::info_caps(buf, 60).empty());  // a header would run past the end
 }
 
+TEST(VfioCapChain, EveryCapabilitysBytesLieInsideTheBuffer) {
+    // `next` is an offset the kernel (or something pretending to be it) wrote: one that
+    // points backwards must not turn into a span that runs off the buffer.
+    std::vector<std::uint8_t> buf(64);
+    put(buf, 16, vfio_info_cap_header{1, 1, 32});
+    put(buf, 32, vfio_info_cap_header{2, 1, 8});  // backwards, below the first one
+    auto caps = vfio::info_caps(buf, 16);
+    ASSERT_EQ(caps.size(), 2u);
+    const auto* begin = buf.data();
+    const auto* end = buf.data() + buf.size();
+    for (const auto& c : caps) {
+        ASSERT_GE(c.bytes.data(), begin) << "cap " << c.id;
+        ASSERT_LE(c.bytes.data(), end) << "cap " << c.id;
+        EXPECT_LE(c.bytes.size(), static_cast<std::size_t>(end - c.bytes.data())) << "cap " << c.id;
+    }
+    EXPECT_EQ(caps[1].bytes.size(), 32u) << "the last capability runs to the end of the buffer";
+}
+
 TEST(VfioRegionInfo, DecodesSparseAreasTypeAndMsixMappable) {
     std::vector<std::uint8_t> buf;
     vfio_region_info info{};
@@ -112,7 +130,7 @@ std::array<std::uint8_t, 256> sample_config() {
     auto w32 = [&](std::size_t at, std::uint32_t v) { std::memcpy(&c[at], &v, 4); };
     w16(0x00, 0x1b36);
     w16(0x02, 0x0010);
-    w16(0x06, vfio::pci::status_cap_list);
+    w16(0x06, 0x0010);  // Status bit 4: Capabilities List
     w32(0x08, 0x01080200);  // class 01 08 02 (NVMe), revision 0
     w32(0x10, 0xfe00'0004);  // BAR0: 64-bit memory
     w32(0x14, 0x0000'0001);  //   its upper half
@@ -155,6 +173,53 @@ TEST(PciConfig, WalksCapabilitiesAndParsesMsiAndMsix) {
     EXPECT_EQ(msix->pba_offset, 0x3000u);
     EXPECT_EQ(msix->table_bytes(), 1024u);
     EXPECT_EQ(msix->pba_bytes(), 8u);
+}
+
+TEST(PciConfig, WithoutTheCapabilitiesListStatusBitThereAreNoCapabilities) {
+    // PCI 3.0, 6.2.3: the capability pointer is valid only when Status bit 4 is set.
+    auto bytes = sample_config();
+    bytes[0x06] = 0x08;  // Interrupt Status (bit 3) only
+    vfio::PciConfig cfg(bytes);
+    EXPECT_TRUE(cfg.capabilities().empty());
+    EXPECT_FALSE(cfg.msi());
+}
+
+TEST(PciConfig, TheReservedLowBitsOfCapabilityPointersAreIgnored) {
+    // PCI 3.0, 6.7: the bottom two bits of the Capabilities Pointer and of each Next
+    // pointer are reserved; software must mask them off.
+    auto bytes = sample_config();
+    bytes[0x34] = 0x42;
+    bytes[0x41] = 0x53;
+    bytes[0x51] = 0x71;
+    auto caps = vfio::PciConfig(bytes).capabilities();
+    ASSERT_EQ(caps.size(), 3u);
+    EXPECT_EQ(caps[0].offset, 0x40);
+    EXPECT_EQ(caps[1].offset, 0x50);
+    EXPECT_EQ(caps[1].id, vfio::pci::cap_msix);
+    EXPECT_EQ(caps[2].offset, 0x70);
+}
+
+TEST(PciConfig, ThirtyTwoBitMsiHasDataAt8AndMaskBitsAt12) {
+    // PCI 3.0, 6.8.1: without the 64-bit flag the message data is at +0x08 and, after a
+    // reserved word, the mask bits at +0x0c.
+    auto bytes = sample_config();
+    const std::uint16_t control = (1 << 8) | (2 << 1);  // per-vector mask, 4 vectors, 32-bit
+    std::memcpy(&bytes[0x42], &control, 2);
+    auto msi = vfio::PciConfig(bytes).msi();
+    ASSERT_TRUE(msi);
+    EXPECT_FALSE(msi->is_64bit());
+    EXPECT_TRUE(msi->per_vector_masking());
+    EXPECT_EQ(msi->data_offset(), 0x48);
+    EXPECT_EQ(msi->mask_offset(), 0x4c);
+}
+
+TEST(PciConfig, AMultiFunctionDeviceStillHasATypeZeroHeaderAndItsBars) {
+    // Header Type bit 7 says "multi-function"; bits 0-6 are the layout (0: a device).
+    auto bytes = sample_config();
+    bytes[0x0e] = 0x80;
+    vfio::PciConfig cfg(bytes);
+    EXPECT_EQ(cfg.header_type(), 0u);
+    EXPECT_EQ(cfg.bars().size(), 5u);
 }
 
 TEST(PciConfig, ALoopingOrWildCapabilityListEnds) {
