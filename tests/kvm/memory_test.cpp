@@ -18,7 +18,7 @@ TEST(KvmMemory, ReadOnlySlotTurnsWritesIntoMmioExitsButReadsSeeMemory) {
     ASSERT_OK(set_arg(t.cpu(), 5, slot_a));
     ASSERT_OK(set_arg(t.cpu(), 2, 0x99));
     auto blocked = expect_write(t.cpu());
-    EXPECT_EQ(blocked.address, slot_a);
+    ASSERT_EQ(blocked.address, slot_a) << "the write reached memory (the guest then spins: no next exit)";
     EXPECT_EQ(blocked.value(), 0x99u);
     auto seen = expect_write(t.cpu());
     EXPECT_EQ(seen.address, report);
@@ -179,7 +179,7 @@ TEST(KvmMemory, SetUserMemoryRegionTakesTheRawRegionUpToTheLastSlotTheKernelHas)
     ASSERT_OK(set_arg(t.cpu(), 5, slot_b));
     ASSERT_OK(set_arg(t.cpu(), 2, 0x99));
     auto blocked = expect_write(t.cpu());
-    EXPECT_EQ(blocked.address, slot_b) << "the region's KVM_MEM_READONLY reached the kernel";
+    ASSERT_EQ(blocked.address, slot_b) << "the region's KVM_MEM_READONLY did not reach the kernel";
     auto seen = expect_write(t.cpu());
     EXPECT_EQ(seen.address, report);
     EXPECT_EQ(seen.value(), 0x44332211u) << "the guest read the caller's memory";
