@@ -146,7 +146,8 @@ TEST(KvmPsci, SecondaryStaysOffUntilCpuOnStartsItWithTheContextId) {
     REQUIRE_KVM();
     TestVm t;
     TestVm::create(t, program_cpu_on(), 2);
-    EXPECT_EQ(*t.cpu(1).mp_state(), static_cast<std::uint32_t>(KVM_MP_STATE_STOPPED));
+    // Fatal: a secondary that did not start stopped runs from its reset PC, outside RAM, for ever.
+    ASSERT_EQ(*t.cpu(1).mp_state(), static_cast<std::uint32_t>(KVM_MP_STATE_STOPPED));
     auto answer = expect_write(t.cpu(0));
     EXPECT_EQ(answer.address, report);
     EXPECT_EQ(answer.value(), 0u) << "PSCI CPU_ON returned an error";
