@@ -9,24 +9,33 @@
 //     vmm::FdtWriter fdt;
 //     fdt.begin_node("");                       // the root
 //     fdt.prop_u32("#address-cells", 2);
-//     fdt.begin_node("memory@40000000");
+//     fdt.begin_node(vmm::node_name("memory", 0x4000'0000));   // "memory@40000000"
 //     fdt.prop_string("device_type", "memory");
-//     fdt.prop_cells("reg", {0, 0x40000000, 0, 0x10000000});
+//     fdt.prop_reg(0x4000'0000, 0x1000'0000);
 //     fdt.end_node();
 //     fdt.end_node();
-//     std::vector<std::uint8_t> dtb = fdt.finish();
+//     kvmxx::Result<std::vector<std::uint8_t>> dtb = fdt.finish();
 #pragma once
 
+#include "errors.hpp"
+
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace vmm {
+
+/// A node name from its unit address, as the spec has it: "pl011@9000000".
+inline std::string node_name(std::string_view name, std::uint64_t unit_address) {
+    char hex[17];
+    const auto end = std::to_chars(hex, hex + sizeof hex, unit_address, 16).ptr;
+    return std::string(name) + "@" + std::string(hex, static_cast<std::size_t>(end - hex));
+}
 
 class FdtWriter {
 public:
@@ -40,8 +49,12 @@ public:
         pad(structure_);
         ++depth_;
     }
+    /// Closes the innermost open node (one too many is reported by finish()).
     void end_node() {
-        if (depth_ == 0) throw std::logic_error("fdt: end_node without begin_node");
+        if (depth_ == 0) {
+            unbalanced_ = true;
+            return;
+        }
         u32(structure_, end_node_token);
         --depth_;
     }
@@ -58,6 +71,12 @@ public:
     void prop_u64(std::string_view name, std::uint64_t v) {
         prop_cells(name, {static_cast<std::uint32_t>(v >> 32), static_cast<std::uint32_t>(v)});
     }
+    /// reg = <base size> with 2 address and 2 size cells (the board's root).
+    void prop_reg(std::uint64_t base, std::uint64_t size) {
+        prop_cells("reg", {hi(base), lo(base), hi(size), lo(size)});
+    }
+    static constexpr std::uint32_t hi(std::uint64_t v) noexcept { return static_cast<std::uint32_t>(v >> 32); }
+    static constexpr std::uint32_t lo(std::uint64_t v) noexcept { return static_cast<std::uint32_t>(v); }
     void prop_cells(std::string_view name, std::initializer_list<std::uint32_t> cells) {
         prop_cells(name, std::span<const std::uint32_t>(cells.begin(), cells.size()));
     }
@@ -80,9 +99,12 @@ public:
     /// A fresh phandle, for nodes others refer to (the GIC, a clock).
     std::uint32_t new_phandle() noexcept { return ++last_phandle_; }
 
-    /// The DTB. Every node must have been closed.
-    std::vector<std::uint8_t> finish() {
-        if (depth_ != 0) throw std::logic_error("fdt: " + std::to_string(depth_) + " node(s) left open");
+    /// The DTB; an error when the nodes were not opened and closed in pairs.
+    kvmxx::Result<std::vector<std::uint8_t>> finish() {
+        if (depth_ != 0 || unbalanced_)
+            return kvmxx::unexpected<kvmxx::Error>(kvmxx::Error(
+                vmm_op, EINVAL, unbalanced_ ? std::string("fdt: end_node without begin_node")
+                                            : "fdt: " + std::to_string(depth_) + " node(s) left open"));
         u32(structure_, end_token);
         constexpr std::uint32_t header_size = 40, rsvmap_size = 16;
         const auto off_struct = header_size + rsvmap_size;
@@ -120,6 +142,7 @@ private:
     std::vector<std::uint8_t> structure_, strings_;
     std::map<std::string, std::uint32_t, std::less<>> names_;
     unsigned depth_ = 0;
+    bool unbalanced_ = false;
     std::uint32_t last_phandle_ = 0;
 };
 

@@ -1,6 +1,8 @@
-// options.hpp — the VMM's command line, parsed into Options or one line saying
-// what was wrong (pure: unit-tested on the host).
+// options.hpp — the VMM's command line, parsed into Options or a bad_input
+// error of one line saying what was wrong (pure: unit-tested on the host).
 #pragma once
+
+#include "errors.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -36,12 +38,6 @@ struct Options {
     bool help = false;
 };
 
-/// Exit statuses. A reset is not a success by default: a guest kernel that
-/// panics with panic=N reboots, and a test that took "exited" for "worked" would
-/// count a panic as a pass.
-inline constexpr int exit_powered_off = 0;
-inline constexpr int exit_reset = 3;
-
 inline constexpr unsigned max_cpus = 8;
 inline constexpr std::uint64_t min_memory = 64ull << 20;
 inline constexpr std::uint64_t max_memory = 64ull << 30;
@@ -70,9 +66,10 @@ inline std::optional<std::uint64_t> parse_size(std::string_view s) {
     return v << shift;
 }
 
-/// Parses argv[1..]; on error returns nullopt with a one-line `error`.
-inline std::optional<Options> parse_options(const std::vector<std::string>& args, std::string& error) {
+/// Parses argv[1..]; a mistake is a bad_input error of one line.
+inline kvmxx::Result<Options> parse_options(const std::vector<std::string>& args) {
     Options o;
+    std::string error;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&](const char* what) -> const std::string* {
@@ -89,49 +86,43 @@ inline std::optional<Options> parse_options(const std::vector<std::string>& args
         } else if (a == "--allow-reset") {
             o.allow_reset = true;
         } else if (a == "--kernel") {
-            if (auto v = value("a file")) o.kernel = *v; else return std::nullopt;
+            if (auto v = value("a file")) o.kernel = *v; else return bad_input(error);
         } else if (a == "--initrd") {
-            if (auto v = value("a file")) o.initrd = *v; else return std::nullopt;
+            if (auto v = value("a file")) o.initrd = *v; else return bad_input(error);
         } else if (a == "--cmdline") {
-            if (auto v = value("a string")) o.cmdline = *v; else return std::nullopt;
+            if (auto v = value("a string")) o.cmdline = *v; else return bad_input(error);
         } else if (a == "--cpus") {
             auto v = value("a number");
-            if (!v) return std::nullopt;
+            if (!v) return bad_input(error);
             auto n = parse_size(*v);
             if (!n || *v != std::to_string(*n) || *n == 0 || *n > max_cpus) {
-                error = "--cpus " + *v + ": give a number from 1 to " + std::to_string(max_cpus);
-                return std::nullopt;
+                return bad_input("--cpus " + *v + ": give a number from 1 to " + std::to_string(max_cpus));
             }
             o.cpus = static_cast<unsigned>(*n);
         } else if (a == "--memory") {
             auto v = value("a size");
-            if (!v) return std::nullopt;
+            if (!v) return bad_input(error);
             auto n = parse_size(*v);
             if (!n) {
-                error = "--memory " + *v + ": not a size; write bytes or a number with K, M or G (e.g. 256M)";
-                return std::nullopt;
+                return bad_input("--memory " + *v + ": not a size; write bytes or a number with K, M or G (e.g. 256M)");
             }
             if (*n < min_memory || *n > max_memory || *n % (2 << 20)) {
-                error = "--memory " + *v + ": give a multiple of 2M from 64M to 64G";
-                return std::nullopt;
+                return bad_input("--memory " + *v + ": give a multiple of 2M from 64M to 64G");
             }
             o.memory = *n;
         } else if (a == "--device") {
             auto v = value("vfio:BDF");
-            if (!v) return std::nullopt;
+            if (!v) return bad_input(error);
             if (v->rfind("vfio:", 0) != 0 || v->size() == 5) {
-                error = "--device " + *v + ": write vfio:BDF, e.g. vfio:0000:00:04.0";
-                return std::nullopt;
+                return bad_input("--device " + *v + ": write vfio:BDF, e.g. vfio:0000:00:04.0");
             }
             o.devices.push_back(v->substr(5));
         } else {
-            error = "unknown option '" + a + "' (see --help)";
-            return std::nullopt;
+            return bad_input("unknown option '" + a + "' (see --help)");
         }
     }
     if (!o.help && o.kernel.empty()) {
-        error = "--kernel is missing: give an arm64 Image (see --help)";
-        return std::nullopt;
+        return bad_input("--kernel is missing: give an arm64 Image (see --help)");
     }
     return o;
 }

@@ -8,11 +8,12 @@
 //      addresses the guest's driver hands its device are right as they are;
 //   4. the KVM-VFIO pseudo-device told of each group;
 //   5. the device fd, wrapped in a VfioPciDevice at its guest slot.
-// Any failure is an Error saying what to do, with `which` naming the device;
-// what was opened or mapped so far is released by the owners' destructors.
+// Any failure is an Error saying what to do, "--device vfio:BDF: ..." naming
+// the device; what was opened or mapped so far is released by the owners'
+// destructors.
 #pragma once
 
-#include "board.hpp"
+#include "errors.hpp"
 #include "gsi_router.hpp"
 #include "pci_host.hpp"
 #include "vfio_pci.hpp"
@@ -29,82 +30,92 @@ namespace vmm {
 
 class Passthrough {
 public:
-    /// Opens every device of `bdfs` and the groups they need; the first to fail
-    /// ends it, with `which` = its address.
-    static kvmxx::Result<std::unique_ptr<Passthrough>> open(const std::vector<std::string>& bdfs, std::string& which) {
-        std::unique_ptr<Passthrough> pp(new Passthrough);
-        Passthrough& p = *pp;
-        if (bdfs.empty()) return pp;
-        which = bdfs.front();
+    /// Steps 1-2: opens every device of `bdfs` and the groups they need; the
+    /// first to fail ends it.
+    static kvmxx::Result<std::unique_ptr<Passthrough>> open(const std::vector<std::string>& bdfs) {
+        std::unique_ptr<Passthrough> p(new Passthrough);
+        if (bdfs.empty()) return p;
         auto container = kvmxx::VfioContainer::open();
-        if (!container) return kvmxx::unexpected<kvmxx::Error>(std::move(container).error());
-        p.container_ = std::move(*container);
-        for (const auto& bdf : bdfs) {
-            which = bdf;
-            kvmxx::vfio::Sysfs sysfs;
-            auto n = sysfs.group_of(bdf);
-            if (!n) return kvmxx::unexpected<kvmxx::Error>(std::move(n).error());
-            if (!p.groups_.contains(*n)) {
-                auto g = kvmxx::VfioGroup::for_device(bdf);
-                if (!g) return kvmxx::unexpected<kvmxx::Error>(std::move(g).error());
-                if (auto v = g->check_viable(); !v) return kvmxx::unexpected<kvmxx::Error>(std::move(v).error());
-                if (auto a = p.container_.attach(*g); !a) return kvmxx::unexpected<kvmxx::Error>(std::move(a).error());
-                p.groups_.emplace(*n, std::move(*g));
-            }
-            auto dev = p.groups_.at(*n).device(bdf);
-            if (!dev) return kvmxx::unexpected<kvmxx::Error>(std::move(dev).error());
-            p.opened_.push_back({bdf, std::move(*dev)});
-        }
-        return pp;
+        if (!container) return context("--device vfio:" + bdfs.front(), container.error());
+        p->container_ = std::move(*container);
+        for (const auto& bdf : bdfs)
+            if (auto r = p->open_one(bdf); !r) return context("--device vfio:" + bdf, r.error());
+        return p;
     }
+
+    /// The devices on the guest's bus, and what they need while there. Declared
+    /// after the VM in main(), it goes first: the devices' interrupts off, their
+    /// BAR slots gone, then the DMA map.
+    class Plugged {
+    public:
+        explicit Plugged(kvmxx::VfioContainer& container) : container_(container) {}
+        Plugged(const Plugged&) = delete;
+        Plugged& operator=(const Plugged&) = delete;
+        ~Plugged() {
+            devices_.clear();
+            if (dma_) (void)container_.unmap_dma(dma_->gpa, dma_->size);
+        }
+
+    private:
+        friend class Passthrough;
+        kvmxx::VfioContainer& container_;
+        std::optional<kvmxx::MemoryRegion> dma_;
+        std::optional<kvmxx::KvmVfio> kvm_vfio_;
+        std::vector<std::unique_ptr<VfioPciDevice>> devices_;
+    };
 
     /// Steps 3-5: guest RAM in the IOMMU, the groups in KVM, the devices on the
-    /// guest bus at slots 1, 2, ... in command-line order.
-    kvmxx::Result<> plug(kvmxx::Vm& vm, const kvmxx::MemoryRegion& ram, GsiRouter& router, PciHost& host,
-                         std::string& which) {
-        if (opened_.empty()) return {};
-        if (auto r = container_.map_dma(ram); !r) return r;
-        dma_ = ram;
+    /// guest's bus in command-line order, each at the slot `host` gives it.
+    kvmxx::Result<std::unique_ptr<Plugged>> plug(kvmxx::Vm& vm, const kvmxx::MemoryRegion& ram, GsiRouter& router,
+                                                 PciHost& host) {
+        auto p = std::make_unique<Plugged>(container_);
+        if (opened_.empty()) return p;
+        const std::string first = "--device vfio:" + opened_.front().first;
+        if (auto r = container_.map_dma(ram); !r) return context(first, r.error());
+        p->dma_ = ram;
         auto kv = kvmxx::KvmVfio::create(vm);
-        if (!kv) return kvmxx::unexpected<kvmxx::Error>(std::move(kv).error());
-        kvm_vfio_ = std::move(*kv);
+        if (!kv) return context(first, kv.error());
+        p->kvm_vfio_ = std::move(*kv);
         for (auto& [n, g] : groups_)
-            if (auto r = kvm_vfio_->add_group(g); !r) return r;
-        unsigned slot = 1;
+            if (auto r = p->kvm_vfio_->add_group(g); !r) return context(first, r.error());
         for (auto& [bdf, dev] : opened_) {
-            which = bdf;
-            auto d = VfioPciDevice::create(std::move(dev), bdf, {vm, router, host, slot, Board::pci_intx_spi(slot)});
-            if (!d) return kvmxx::unexpected<kvmxx::Error>(std::move(d).error());
-            host.attach(slot++, **d);
-            devices_.push_back(std::move(*d));
+            auto slot = host.next_slot();
+            if (!slot) return context("--device vfio:" + bdf, slot.error());
+            auto d = VfioPciDevice::create(std::move(dev), bdf, {vm, router, host, *slot});
+            if (!d) return context("--device vfio:" + bdf, d.error());
+            host.attach(*slot, **d);
+            p->devices_.push_back(std::move(*d));
         }
         opened_.clear();
-        return {};
-    }
-
-    /// Guest bus slots the devices will take (for the device tree).
-    std::vector<unsigned> slots() const {
-        std::vector<unsigned> s;
-        for (unsigned i = 1; i <= opened_.size() + devices_.size(); ++i) s.push_back(i);
-        return s;
+        return p;
     }
 
     Passthrough(const Passthrough&) = delete;
     Passthrough& operator=(const Passthrough&) = delete;
-    ~Passthrough() {
-        devices_.clear();  // interrupts off, BAR slots gone, before the DMA map goes
-        if (dma_) (void)container_.unmap_dma(dma_->gpa, dma_->size);
-    }
 
 private:
     Passthrough() = default;
 
+    kvmxx::Result<> open_one(const std::string& bdf) {
+        kvmxx::vfio::Sysfs sysfs;
+        auto n = sysfs.group_of(bdf);
+        if (!n) return kvmxx::unexpected<kvmxx::Error>(std::move(n).error());
+        if (!groups_.contains(*n)) {
+            auto g = kvmxx::VfioGroup::for_device(bdf);
+            if (!g) return kvmxx::unexpected<kvmxx::Error>(std::move(g).error());
+            if (auto v = g->check_viable(); !v) return v;
+            if (auto a = container_.attach(*g); !a) return a;
+            groups_.emplace(*n, std::move(*g));
+        }
+        auto dev = groups_.at(*n).device(bdf);
+        if (!dev) return kvmxx::unexpected<kvmxx::Error>(std::move(dev).error());
+        opened_.push_back({bdf, std::move(*dev)});
+        return {};
+    }
+
     kvmxx::VfioContainer container_;
     std::map<unsigned, kvmxx::VfioGroup> groups_;
     std::vector<std::pair<std::string, kvmxx::VfioDevice>> opened_;
-    std::optional<kvmxx::MemoryRegion> dma_;
-    std::optional<kvmxx::KvmVfio> kvm_vfio_;
-    std::vector<std::unique_ptr<VfioPciDevice>> devices_;
 };
 
 }  // namespace vmm

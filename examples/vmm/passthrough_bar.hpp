@@ -10,7 +10,9 @@
 // (NVMe's BAR0) thus keeps every register reachable.
 #pragma once
 
-#include "pci_host.hpp"
+#include "board.hpp"
+#include "msix.hpp"
+#include "pci_regs.hpp"
 
 #include <kvmxx/kvmxx.hpp>
 
@@ -45,7 +47,11 @@ inline Range page_span(std::uint64_t offset, std::uint64_t size, std::uint64_t p
     return {begin, end - begin};
 }
 
+inline std::uint64_t host_page_size() { return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)); }
+
 struct PassthroughBar {
+    static constexpr std::uint64_t low32 = 0xffff'ffffull;
+
     unsigned index = 0;
     std::uint64_t size = 0;      ///< 0: the guest sees no BAR here
     std::uint32_t flags = 0;     ///< the register's low bits: memory type, prefetchable
@@ -56,14 +62,46 @@ struct PassthroughBar {
     std::optional<Range> decoded;  ///< where the BAR decodes now
     std::vector<std::uint32_t> slots;
 
+    /// Every BAR of `dev` as the guest will see it: memory BARs of a power-of-two
+    /// size, mmapped where VFIO allows, the MSI-X pages of `msix` (if any) trapped;
+    /// I/O BARs are not offered (no I/O window): size 0.
+    static kvmxx::Result<std::vector<PassthroughBar>> from_device(const kvmxx::VfioDevice& dev,
+                                                                   const kvmxx::vfio::PciConfig& pc,
+                                                                   const VirtualMsix* msix) {
+        const auto page = host_page_size();
+        std::vector<PassthroughBar> bars;
+        for (const auto& raw : pc.bars()) {
+            PassthroughBar b;
+            b.index = raw.index;
+            b.is_64bit = raw.is_64bit;
+            b.flags = pc.u32(pci::bar_bytes(raw.index)) & pci::bar_flag_bits;
+            auto info = dev.region_info(kvmxx::vfio::region::bar(raw.index));
+            if (!info) return kvmxx::unexpected<kvmxx::Error>(std::move(info).error());
+            if (raw.io || info->size == 0 || (info->size & (info->size - 1))) {
+                bars.push_back(std::move(b));
+                continue;
+            }
+            b.size = info->size;
+            if (msix)
+                for (const auto& t : msix->trapped(raw.index)) b.trapped.push_back(page_span(t.base, t.size, page));
+            if (b.size >= page) {  // a smaller BAR cannot be a memory slot: every access exits
+                auto maps = dev.mmap_sparse(*info);
+                if (!maps) return kvmxx::unexpected<kvmxx::Error>(std::move(maps).error());
+                b.maps = std::move(*maps);
+            }
+            bars.push_back(std::move(b));
+        }
+        return bars;
+    }
+
     /// The guest's write of register dword `high` (upper half of a 64-bit BAR or not).
     void write_register(bool high, std::uint32_t value) {
         if (size == 0) return;
         const std::uint64_t mask = ~(size - 1);
-        if (high) address = (address & 0xffff'ffffull) | (std::uint64_t{value} << 32);
-        else address = (address & ~0xffff'ffffull) | (value & ~0xfu);
+        if (high) address = (address & low32) | (std::uint64_t{value} << 32);
+        else address = (address & ~low32) | (value & ~pci::bar_flag_bits);
         address &= mask;
-        if (!is_64bit) address &= 0xffff'ffffull;
+        if (!is_64bit) address &= low32;
     }
     /// What the guest reads back: the address (all ones after sizing, masked to
     /// the size, which is how the guest learns it) and the flag bits.
@@ -74,8 +112,8 @@ struct PassthroughBar {
 
     /// The address after the guest wrote all ones to learn the size.
     std::uint64_t sizing_pattern() const noexcept {
-        const std::uint64_t ones = is_64bit ? ~0ull : 0xffff'ffffull;
-        return ones & ~(size - 1) & ~0xfull;
+        const std::uint64_t ones = is_64bit ? ~0ull : low32;
+        return ones & ~(size - 1) & ~std::uint64_t{pci::bar_flag_bits};
     }
 
     /// Memory slots for the mmapped parts minus the trapped pages, at `where`.
@@ -100,7 +138,5 @@ struct PassthroughBar {
         return decoded && gpa >= decoded->base && gpa - decoded->base + len <= decoded->size;
     }
 };
-
-inline std::uint64_t host_page_size() { return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)); }
 
 }  // namespace vmm

@@ -8,19 +8,41 @@
 // AMBA bus matches the driver by the PrimeCell ID registers at 0xfe0..0xffc.
 // Every register the guest writes is stored masked to its width; offsets that
 // are not registers read as 0 and ignore writes (a guest is untrusted input).
+//
+// Its device-tree node (devicetree bindings: serial/pl011.yaml) names its range,
+// its level-high SPI and the APB clock; /chosen/stdout-path points at it.
 #pragma once
+
+#include "device.hpp"
 
 #include <cstdint>
 #include <cstdio>
 #include <span>
+#include <string>
 
 namespace vmm {
 
-class Pl011 {
+class Pl011 final : public Device {
 public:
     static constexpr std::uint64_t size = 0x1000;
 
-    explicit Pl011(std::FILE* out) : out_(out) {}
+    /// A UART at `base` raising `spi`, printing to `out`.
+    Pl011(std::uint64_t base, std::uint32_t spi, std::FILE* out) : base_(base), spi_(spi), out_(out) {}
+
+    /// The node's path, for /chosen/stdout-path.
+    std::string fdt_path() const { return "/" + node_name("pl011", base_); }
+
+    kvmxx::Result<> attach(kvmxx::MmioBus& bus) override { return bus.add("pl011", base_, size, *this); }
+
+    void write_fdt(FdtWriter& f, const FdtRefs& refs) const override {
+        f.begin_node(node_name("pl011", base_));
+        f.prop_strings("compatible", {"arm,pl011", "arm,primecell"});
+        f.prop_reg(base_, size);
+        f.prop_cells("interrupts", {gic_cells::spi, spi_, gic_cells::level_high});
+        f.prop_cells("clocks", {refs.clock, refs.clock});
+        f.prop_strings("clock-names", {"uartclk", "apb_pclk"});
+        f.end_node();
+    }
 
     void read(std::uint64_t offset, std::span<std::uint8_t> data) {
         std::uint32_t v = 0;
@@ -65,6 +87,8 @@ private:
     /// PeriphID0..3 (PL011 r1p5) then CellID0..3 (PrimeCell).
     static constexpr std::uint32_t id[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
 
+    std::uint64_t base_;
+    std::uint32_t spi_;
     std::FILE* out_;
     std::uint32_t ibrd_ = 0, fbrd_ = 0, lcr_h_ = 0, cr_ = 0x300, ifls_ = 0x12, imsc_ = 0;
 };

@@ -4,8 +4,10 @@
 // memory-slot pieces around trapped pages, the emulated MSI-X table). What needs
 // the device and KVM runs in tests/e2e.
 #include "../../examples/vmm/board.hpp"
+#include "../../examples/vmm/dtb.hpp"
+#include "../../examples/vmm/gic.hpp"
 #include "../../examples/vmm/loader.hpp"
-#include "../../examples/vmm/msix_table.hpp"
+#include "../../examples/vmm/msix.hpp"
 #include "../../examples/vmm/options.hpp"
 #include "../../examples/vmm/passthrough_bar.hpp"
 #include "../../examples/vmm/pci_host.hpp"
@@ -20,8 +22,22 @@
 
 namespace {
 
-std::optional<vmm::Options> parse(std::vector<std::string> args, std::string& error) {
-    return vmm::parse_options(args, error);
+/// The parse, with its error's one line in `error`.
+kvmxx::Result<vmm::Options> parse(std::vector<std::string> args, std::string& error) {
+    auto r = vmm::parse_options(args);
+    if (!r) error = vmm::text(r.error());
+    return r;
+}
+kvmxx::Result<vmm::ImageHeader> parse_image_header(std::span<const std::uint8_t> bytes, std::string& why) {
+    auto r = vmm::parse_image_header(bytes);
+    if (!r) why = vmm::text(r.error());
+    return r;
+}
+kvmxx::Result<vmm::BootLayout> plan_boot(std::uint64_t ram_base, std::uint64_t ram_size, const vmm::ImageHeader& image,
+                                         std::uint64_t initrd_size, std::uint64_t dtb_size, std::string& why) {
+    auto r = vmm::plan_boot(ram_base, ram_size, image, initrd_size, dtb_size);
+    if (!r) why = vmm::text(r.error());
+    return r;
 }
 
 TEST(VmmOptions, ParsesEveryOptionAndSizes) {
@@ -72,27 +88,27 @@ std::vector<std::uint8_t> fake_image(std::uint64_t text_offset, std::uint64_t im
 
 TEST(VmmLoader, AcceptsAnArm64ImageAndRefusesEverythingElse) {
     std::string why;
-    auto h = vmm::parse_image_header(fake_image(0, 32 << 20, 4096), why);
+    auto h = parse_image_header(fake_image(0, 32 << 20, 4096), why);
     ASSERT_TRUE(h) << why;
     EXPECT_EQ(h->image_size, 32u << 20);
     std::vector<std::uint8_t> gz(4096, 0x1f);
-    EXPECT_FALSE(vmm::parse_image_header(gz, why));
+    EXPECT_FALSE(parse_image_header(gz, why));
     EXPECT_NE(why.find("no arm64 Image magic"), std::string::npos);
-    EXPECT_FALSE(vmm::parse_image_header(std::vector<std::uint8_t>(10), why));
+    EXPECT_FALSE(parse_image_header(std::vector<std::uint8_t>(10), why));
     EXPECT_NE(why.find("shorter than the 64-byte"), std::string::npos);
-    EXPECT_FALSE(vmm::parse_image_header(fake_image(0, 100, 4096), why));
+    EXPECT_FALSE(parse_image_header(fake_image(0, 100, 4096), why));
     EXPECT_NE(why.find("file is larger"), std::string::npos);
 }
 
 TEST(VmmLoader, PlacesKernelInitrdAndDtbOrSaysTheyDoNotFit) {
     std::string why;
     vmm::ImageHeader h{0, 40 << 20, 0};
-    auto l = vmm::plan_boot(0x4000'0000, 256 << 20, h, 10 << 20, 64 << 10, why);
+    auto l = plan_boot(0x4000'0000, 256 << 20, h, 10 << 20, 64 << 10, why);
     ASSERT_TRUE(l) << why;
     EXPECT_EQ(l->kernel, 0x4000'0000u);
     EXPECT_EQ(l->initrd, 0x4000'0000u + (40 << 20));
     EXPECT_EQ(l->dtb, 0x4000'0000u + (254 << 20));
-    EXPECT_FALSE(vmm::plan_boot(0x4000'0000, 64 << 20, h, 30 << 20, 64 << 10, why));
+    EXPECT_FALSE(plan_boot(0x4000'0000, 64 << 20, h, 30 << 20, 64 << 10, why));
     EXPECT_NE(why.find("do not fit"), std::string::npos);
 }
 
@@ -108,7 +124,9 @@ TEST(VmmFdt, HeaderBlocksAndTokensFollowTheSpec) {
     f.prop_string("bootargs", "console=ttyAMA0");
     f.end_node();
     f.end_node();
-    auto dtb = f.finish();
+    auto finished = f.finish();
+    ASSERT_TRUE(finished) << finished.error().message();
+    const auto& dtb = *finished;
     // The Devicetree Specification v0.4, 5.2 (header) and 5.4.1 (tokens): values
     // written here from the spec, not taken from FdtWriter.
     constexpr std::uint32_t fdt_begin_node = 0x1, fdt_end_node = 0x2, fdt_prop = 0x3, fdt_end = 0x9;
@@ -129,7 +147,12 @@ TEST(VmmFdt, HeaderBlocksAndTokensFollowTheSpec) {
     EXPECT_EQ(be32(dtb, off_strings - 4), fdt_end);
     vmm::FdtWriter open;
     open.begin_node("");
-    EXPECT_THROW((void)open.finish(), std::logic_error);
+    auto unfinished = open.finish();
+    ASSERT_FALSE(unfinished) << "a node left open is an error, not a DTB";
+    EXPECT_NE(vmm::text(unfinished.error()).find("1 node(s) left open"), std::string::npos);
+    vmm::FdtWriter extra;
+    extra.end_node();
+    EXPECT_FALSE(extra.finish()) << "an end_node without a begin_node too";
 }
 
 /// A flattened device tree read back as the guest kernel reads it (the spec's
@@ -179,6 +202,31 @@ std::string node_compatible_with(const FdtNodes& nodes, const std::string& compa
     return "";
 }
 
+/// A PCI function with fixed config bytes and one decoded BAR (pure logic: no device).
+struct FakeFunction final : vmm::PciFunction {
+    std::vector<vmm::Range> bars;
+    std::uint16_t last_write = 0xffff;
+    void config_read(std::uint16_t reg, std::span<std::uint8_t> d) override {
+        for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(reg + i);
+    }
+    void config_write(std::uint16_t reg, std::span<const std::uint8_t>) override { last_write = reg; }
+    bool bar_access(std::uint64_t, std::span<std::uint8_t>, bool) override { return false; }
+    std::vector<vmm::Range> decoded_bars() const override { return bars; }
+};
+
+/// The board's device tree as main() makes it: the GIC, the console, the PCI host.
+std::vector<std::uint8_t> board_fdt(const vmm::Guest& g, vmm::PciHost& pci) {
+    vmm::Gic gic(g.cpus);
+    vmm::Pl011 uart(vmm::board::uart.base, vmm::board::uart_spi, stdout);
+    vmm::Device* const devices[] = {&gic, &uart, &pci};
+    auto dtb = vmm::make_fdt(g, devices, uart.fdt_path());
+    EXPECT_TRUE(dtb) << dtb.error().message();
+    return dtb ? *dtb : std::vector<std::uint8_t>{};
+}
+vmm::PciHost board_pci() {
+    return vmm::PciHost({vmm::board::pci_ecam, vmm::board::pci_mmio32, vmm::board::pci_mmio64, vmm::board::pci_intx_spi_base});
+}
+
 std::string cstr(const std::string& s) { return s.substr(0, s.find('\0')); }
 std::uint64_t be64(const std::string& s) {
     std::uint64_t v = 0;
@@ -186,13 +234,34 @@ std::uint64_t be64(const std::string& s) {
     return v;
 }
 
+/// Devicetree spec 2.2.1: a node's unit address is the first address of its reg.
+/// Every node with 2 address cells (all but the cpus) is checked; returns how many.
+unsigned expect_unit_addresses_match_reg(const FdtNodes& nodes) {
+    unsigned checked = 0;
+    for (const auto& [path, props] : nodes) {
+        const auto at = path.rfind('@');
+        if (at == std::string::npos || path.rfind("/cpus/", 0) == 0) continue;
+        auto reg = props.find("reg");
+        if (reg == props.end() || reg->second.size() < 8) {
+            ADD_FAILURE() << path << " has a unit address but no reg";
+            continue;
+        }
+        char hex[20];
+        std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(be64(reg->second.substr(0, 8))));
+        EXPECT_EQ(path.substr(at + 1), hex) << path;
+        ++checked;
+    }
+    return checked;
+}
+
 TEST(VmmFdt, TheBoardTreeNamesEveryCpuAndTheInitrd) {
-    vmm::Board b;
+    vmm::Guest b;
     b.cpus = 2;
     b.cmdline = "console=ttyAMA0";
     b.initrd_start = 0x4400'0000;
     b.initrd_end = 0x4410'0000;
-    const auto nodes = read_fdt(vmm::make_fdt(b));
+    auto pci = board_pci();
+    const auto nodes = read_fdt(board_fdt(b, pci));
     ASSERT_TRUE(nodes.count("/cpus/cpu@0") && nodes.count("/cpus/cpu@1"));
     EXPECT_FALSE(nodes.count("/cpus/cpu@2"));
     EXPECT_EQ(cstr(nodes.at("/cpus/cpu@1").at("enable-method")), "psci") << "secondaries start by PSCI CPU_ON";
@@ -206,12 +275,15 @@ TEST(VmmFdt, TheBoardTreeNamesEveryCpuAndTheInitrd) {
     EXPECT_EQ(node_compatible_with(nodes, "arm,gic-v3-its").rfind(gic + "/", 0), 0u) << "the ITS is a child of the GIC";
     EXPECT_TRUE(nodes.at(gic).count("interrupt-controller"));
     for (const char* c : {"arm,psci-0.2", "arm,pl011", "arm,armv8-timer"}) EXPECT_NE(node_compatible_with(nodes, c), "") << c;
+    EXPECT_EQ(cstr(nodes.at("/chosen").at("stdout-path")), node_compatible_with(nodes, "arm,pl011"))
+        << "the console is the PL011's node";
+    EXPECT_EQ(expect_unit_addresses_match_reg(nodes), 4u) << "memory, intc, its, pl011";
 }
 
 TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
     char buf[64] = {};
     std::FILE* out = fmemopen(buf, sizeof buf, "w");
-    vmm::Pl011 uart(out);
+    vmm::Pl011 uart(vmm::board::uart.base, vmm::board::uart_spi, out);
     const std::uint8_t h = 'h', nl = '\n';
     uart.write(0, {&h, 1});
     uart.write(0, {&nl, 1});
@@ -229,14 +301,18 @@ TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
 }
 
 TEST(VmmFdt, ThePciHostNodeMapsEachSlotsIntxAndTheMsisToTheIts) {
-    vmm::Board b;
+    vmm::Guest b;
     b.cmdline = "console=ttyAMA0";
-    const auto plain = vmm::make_fdt(b);
+    auto pci = board_pci();
+    const auto plain = board_fdt(b, pci);
     const std::string none(plain.begin(), plain.end());
     EXPECT_EQ(none.find("pci-host-ecam-generic"), std::string::npos) << "no devices, no PCI host";
-    b.pci_slots = {1, 2};
-    const auto dtb = vmm::make_fdt(b);
+    FakeFunction one, two;
+    pci.attach(1, one);
+    pci.attach(2, two);
+    const auto dtb = board_fdt(b, pci);
     const std::string all(dtb.begin(), dtb.end());
+    EXPECT_EQ(expect_unit_addresses_match_reg(read_fdt(dtb)), 5u) << "memory, intc, its, pcie, pl011";
     for (const char* s : {"pcie@30000000", "pci-host-ecam-generic", "msi-map", "interrupt-map-mask", "bus-range"})
         EXPECT_NE(all.find(s), std::string::npos) << s;
     // interrupt-map: 4 pins per slot, 10 cells each: the child's unit address (slot 2
@@ -252,7 +328,7 @@ TEST(VmmFdt, ThePciHostNodeMapsEachSlotsIntxAndTheMsisToTheIts) {
     EXPECT_EQ(be32(dtb, cell + 8), 0u) << "GIC_SPI";
     EXPECT_EQ(be32(dtb, cell + 12), 18u) << "slot 2's SPI";
     EXPECT_EQ(be32(dtb, cell + 16), 4u) << "IRQ_TYPE_LEVEL_HIGH";
-    EXPECT_EQ(vmm::Board::pci_intx_spi(2), 18u) << "the SPI the GSI router raises for slot 2 is the one the guest is told";
+    EXPECT_EQ(pci.intx_spi(2), 18u) << "the SPI the GSI router raises for slot 2 is the one the guest is told";
 }
 
 TEST(VmmMsixTable, VectorsStartMaskedAndTakeAlignedDwordAndQwordWrites) {
@@ -324,20 +400,8 @@ TEST(VmmPassthroughBar, MemorySlotPiecesLeaveTheTrappedPagesOut) {
     EXPECT_EQ(vmm::page_span(0x1ff8, 16, 0x1000).size, 0x2000u) << "a table straddling pages traps both";
 }
 
-/// A PCI function with fixed config bytes and one decoded BAR (pure logic: no device).
-struct FakeFunction final : vmm::PciFunction {
-    std::vector<vmm::Range> bars;
-    std::uint16_t last_write = 0xffff;
-    void config_read(std::uint16_t reg, std::span<std::uint8_t> d) override {
-        for (std::size_t i = 0; i < d.size(); ++i) d[i] = static_cast<std::uint8_t>(reg + i);
-    }
-    void config_write(std::uint16_t reg, std::span<const std::uint8_t>) override { last_write = reg; }
-    bool bar_access(std::uint64_t, std::span<std::uint8_t>, bool) override { return false; }
-    std::vector<vmm::Range> decoded_bars() const override { return bars; }
-};
-
 TEST(VmmPciHost, EcamDecodesBusDeviceFunctionAndEmptySlotsReadAllOnes) {
-    vmm::PciHost host({{0x1000'0000, 0x2000'0000}});
+    auto host = board_pci();
     FakeFunction f;
     host.attach(2, f);
     auto ecam = host.ecam();
@@ -359,14 +423,14 @@ TEST(VmmPciHost, EcamDecodesBusDeviceFunctionAndEmptySlotsReadAllOnes) {
 }
 
 TEST(VmmPciHost, ABarMayNotLandOnRamTheGicOrAnotherBar) {
-    vmm::PciHost host({{vmm::Board::pci_mmio32, vmm::Board::pci_mmio32_size}});
+    auto host = board_pci();
     FakeFunction a, b;
     a.bars = {{0x1000'0000, 0x10'0000}};
     host.attach(1, a);
     host.attach(2, b);
     EXPECT_EQ(host.check_bar({0x1010'0000, 0x4000}), "");
-    EXPECT_NE(host.check_bar({vmm::Board::ram_base, 0x4000}).find("outside"), std::string::npos);
-    EXPECT_NE(host.check_bar({vmm::Board::gic_dist, 0x4000}).find("outside"), std::string::npos);
+    EXPECT_NE(host.check_bar({vmm::board::ram_base, 0x4000}).find("outside"), std::string::npos);
+    EXPECT_NE(host.check_bar({vmm::board::gic_dist.base, 0x4000}).find("outside"), std::string::npos);
     EXPECT_NE(host.check_bar({0x2fff'f000, 0x4000}).find("outside"), std::string::npos) << "runs off the window";
     EXPECT_NE(host.check_bar({0x1000'4000, 0x4000}).find("overlaps"), std::string::npos);
     a.bars.clear();  // as the device does: a BAR being moved stops decoding first
