@@ -21,6 +21,13 @@ void rebind(const std::string& bdf, const std::string& driver) {
     sysfs_write("/sys/bus/pci/drivers_probe", bdf);
 }
 
+/// Puts `bdf` back on `driver` when the test ends, even through a fatal failure, so
+/// that one failing test cannot leave the next ones a different testbed.
+struct RebindOnExit {
+    std::string bdf, driver;
+    ~RebindOnExit() { rebind(bdf, driver); }
+};
+
 TEST(VfioContainer, ReportsTheApiVersionAndType1v2) {
     REQUIRE_DEVICES(d);
     auto c = kvmxx::VfioContainer::open();
@@ -83,6 +90,7 @@ TEST(VfioGroup, ADeviceNotBoundToVfioPciSaysHowToBindIt) {
 
 TEST(VfioGroup, ANonViableGroupNamesTheDeviceOnAnotherDriverUntilItIsRebound) {
     REQUIRE_DEVICES(d);
+    RebindOnExit restore{d->pair1, "uio_pci_generic"};
     {
         auto g = kvmxx::VfioGroup::for_device(d->pair0);
         ASSERT_OK(g);
