@@ -101,15 +101,17 @@ TEST(VfioNvme, IdentifyControllerThroughVfioAloneWithAnMsixCompletion) {
     constexpr std::uint64_t iova = 0x40'0000;
     ASSERT_OK(o.container.map_dma(iova, mem->data(), mem->size()));
     const std::uint64_t sq = iova, cq = iova + 0x1000, buf = iova + 0x2000;
+    // The completion vector first, as a driver does: QEMU's NVMe ties the admin CQ to its
+    // MSI-X vector when the controller is enabled, and a vector enabled only afterwards was
+    // seen to stay silent (the completion's 5 s wait ran out).
+    auto done = kvmxx::EventFd::create();
+    ASSERT_OK(done);
+    ASSERT_OK(o.device.set_irq(vfio::Irq::Msix, *done, 0));  // admin CQ → vector 0
     r.set(nvme::aqa, (15u << 16) | 15u);  // 16 entries each
     r.set64(nvme::asq, sq);
     r.set64(nvme::acq, cq);
     r.set(nvme::cc, (4u << 20) | (6u << 16) | 1u);  // IOCQES 16 B, IOSQES 64 B, enable
     ASSERT_TRUE(eventually([&] { return (r.get(nvme::csts) & 1) == 1; }, timeout)) << "controller did not become ready";
-
-    auto done = kvmxx::EventFd::create();
-    ASSERT_OK(done);
-    ASSERT_OK(o.device.set_irq(vfio::Irq::Msix, *done, 0));  // admin CQ → vector 0
 
     std::uint32_t sqe[16] = {};
     sqe[0] = 0x06 | (0x1234u << 16);  // opcode Identify, command id 0x1234
