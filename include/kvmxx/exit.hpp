@@ -65,7 +65,8 @@ struct IoOut {
     std::uint8_t size;
     std::uint32_t count;
     std::span<const std::uint8_t> data;
-    std::uint64_t value() const noexcept { return load_le(data.first(size)); }
+    /// The first item (0 for an exit with no data: a count of 0, or a size that does not fit).
+    std::uint64_t value() const noexcept { return size <= data.size() ? load_le(data.first(size)) : 0; }
 };
 struct IoIn {
     std::uint16_t port;

@@ -48,7 +48,7 @@ public:
     /// Linux releases the descriptor even when close() fails, so it is never retried.
     void reset(int fd = -1) noexcept {
         const int old = std::exchange(fd_, fd);
-        if (old >= 0) ::close(old);
+        if (old >= 0 && old != fd) ::close(old);  // reset(get()) keeps the descriptor open
     }
 
     /// Closes now and reports the result of close(2) (e.g. EIO from a device).

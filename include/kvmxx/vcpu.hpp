@@ -380,9 +380,24 @@ public:
         return a;
     }
 #endif
-    /// KVM_SET_XSAVE, with an image from xsave() or xsave2() (the kernel reads as
-    /// many bytes as KVM_CAP_XSAVE2 says, so an image from xsave2 is the safe one).
+    /// The XSAVE image size the kernel reads on KVM_SET_XSAVE for this vCPU: what
+    /// KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) said when Vm::create_vcpu made it (4096
+    /// without the capability). More than 4096 where the process has dynamic features
+    /// such as AMX; request those (arch_prctl ARCH_REQ_XCOMP_GUEST_PERM) before
+    /// creating the vCPUs.
+    std::size_t xsave_size() const noexcept { return xsave_size_; }
+
+    /// KVM_SET_XSAVE, with an image from xsave2(xsave_size()) (or xsave() where that is
+    /// 4096). The kernel copies xsave_size() bytes from the image, so a smaller one is
+    /// refused here rather than letting the kernel read past it.
+    ///
+    ///     auto image = cpu.xsave2(cpu.xsave_size());
+    ///     if (image) (void)cpu.set_xsave(*image);
     [[nodiscard]] Result<> set_xsave(const XsaveArea& a) {
+        if (a.size() < xsave_size_)
+            return fail("KVM_SET_XSAVE", EINVAL,
+                        describe_vcpu() + ": the image is " + std::to_string(a.size()) + " bytes, the kernel reads " +
+                            std::to_string(xsave_size_) + " (KVM_CAP_XSAVE2): take it with xsave2(xsave_size())");
         return sys::ioctl(fd_.get(), uapi::set_xsave, "KVM_SET_XSAVE", a.arg(),
                           [&] { return trace::Args().raw(describe_vcpu()).hex("xstate_bv", a.xstate_bv()).take(); })
             .transform([](int) {});
@@ -467,6 +482,9 @@ private:
     }
 
 #if KVMXX_ARCH_X86_64
+    friend class Vm;  // sets xsave_size_ at creation
+    std::size_t xsave_size_ = XsaveArea::legacy_size;
+
     /// A kvm_msrs argument with one entry (see uapi.hpp for why not `kvm_msrs`).
     struct OneMsr {
         uapi::MsrsHead head;

@@ -250,10 +250,15 @@ public:
                              [&] { return "vcpu_id=" + std::to_string(id); });
         if (!fd) return unexpected<Error>(std::move(fd).error());
         UniqueFd owned(*fd);
+        ++vcpus_;  // the kernel's vCPU exists now, whatever happens to the mapping
         auto page = Mapping::of_fd(owned.get(), run_size_, 0);
         if (!page) return unexpected<Error>(std::move(page).error());
-        ++vcpus_;
-        return Vcpu(std::move(owned), id, std::move(*page));
+        Vcpu cpu(std::move(owned), id, std::move(*page));
+#if KVMXX_ARCH_X86_64 && defined(KVM_CAP_XSAVE2)
+        if (auto bytes = check(Cap::Xsave2); bytes && *bytes > static_cast<int>(XsaveArea::legacy_size))
+            cpu.xsave_size_ = static_cast<std::size_t>(*bytes);
+#endif
+        return cpu;
     }
 
 #if KVMXX_ARCH_ARM64
@@ -497,7 +502,10 @@ public:
     [[nodiscard]] Result<> enable_cap(Cap cap, std::span<const std::uint64_t> args = {}) {
         kvm_enable_cap c{};
         c.cap = static_cast<std::uint32_t>(cap);
-        for (std::size_t i = 0; i < args.size() && i < 4; ++i) c.args[i] = args[i];
+        if (args.size() > std::size(c.args))
+            return fail("KVM_ENABLE_CAP", EINVAL, std::string("cap=") + cap_name(cap) + ": " + std::to_string(args.size()) +
+                                                      " arguments given, kvm_enable_cap has 4");
+        for (std::size_t i = 0; i < args.size(); ++i) c.args[i] = args[i];
         return sys::ioctl(fd_.get(), KVM_ENABLE_CAP, "KVM_ENABLE_CAP", &c,
                           [&] { return std::string("cap=") + cap_name(cap); })
             .transform([&](int) {

@@ -178,6 +178,15 @@ TEST(KvmCap, HaltPollingIsEnabledPerVmAndTheVcpuPollsOnlyWhenItsVmAllowsIt) {
     EXPECT_EQ(refused.error().errnum(), EINVAL);
     EXPECT_NE(refused.error().message().find("KVM_ENABLE_CAP"), std::string::npos);
     EXPECT_NE(refused.error().message().find("KVM_CAP_HLT"), std::string::npos);
+
+    // kvmxx's own guard, not the kernel's: kvm_enable_cap has four arguments, and a
+    // fifth was once dropped without a word.
+    const std::uint64_t five[5] = {1, 0, 0, 0, 0};
+    auto too_many = t.vm.enable_cap(kvmxx::Cap::HaltPoll, five);
+    ASSERT_FALSE(too_many);
+    EXPECT_EQ(too_many.error().errnum(), EINVAL);
+    EXPECT_NE(too_many.error().message().find("5 arguments given, kvm_enable_cap has 4"), std::string::npos)
+        << too_many.error().message();
 }
 
 // KVM_CHECK_EXTENSION on /dev/kvm (api.rst 4.4): 0 for what the kernel lacks, 1 or a

@@ -215,4 +215,12 @@ TEST(ExitDescribe, FailEntryNamesTheVendorsReason) {
     EXPECT_NE(kvmxx::describe(kvmxx::exit::FailEntry{7, 0}).find("unknown to kvmxx"), std::string::npos);
 }
 
+TEST(ExitDecode, APortIoExitWithNoItemsHasNoValueInsteadOfReadingPastItsData) {
+    // KVM never sends count 0, but the page is untrusted: the value of an empty
+    // exit is 0, not a read of `size` bytes from an empty span.
+    const kvmxx::exit::IoOut out{0x3f8, 4, 0, {}};
+    EXPECT_EQ(out.value(), 0u);
+    EXPECT_NE(kvmxx::describe(kvmxx::Exit{out}).find("port=0x3f8"), std::string::npos);
+}
+
 }  // namespace

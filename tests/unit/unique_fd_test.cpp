@@ -67,6 +67,15 @@ TEST(UniqueFd, DescriptorZeroIsAValidDescriptor) {
     EXPECT_EQ(zero.release(), 0);  // not closed: it is this process's stdin
 }
 
+TEST(UniqueFd, ResetToTheSameDescriptorKeepsItOpen) {
+    int raw = open_null();
+    ASSERT_GE(raw, 0);
+    kvmxx::UniqueFd fd(raw);
+    fd.reset(fd.get());  // closing it would leave the owner holding a closed (and reusable) number
+    EXPECT_TRUE(is_open(raw));
+    EXPECT_EQ(fd.get(), raw);
+}
+
 TEST(UniqueFd, ReleaseGivesUpOwnership) {
     int raw = open_null();
     { kvmxx::UniqueFd fd(raw); EXPECT_EQ(fd.release(), raw); EXPECT_FALSE(fd); }

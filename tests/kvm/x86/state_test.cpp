@@ -205,6 +205,7 @@ TEST(KvmX86Xsave, Xcr0AndXmm2SetWithSetXcrsAndSetXsaveAreWhatTheLongModeGuestSee
     ASSERT_OK(t.kvm.check(kvmxx::Cap::Xsave2));
     const int size = *t.kvm.check(kvmxx::Cap::Xsave2);
     EXPECT_GE(size, 4096) << "KVM_CHECK_EXTENSION(KVM_CAP_XSAVE2) is the image size";
+    EXPECT_EQ(t.cpu.xsave_size(), static_cast<std::size_t>(size)) << "the size set_xsave requires";
 
     auto xcrs = t.cpu.xcrs();
     ASSERT_OK(xcrs);
