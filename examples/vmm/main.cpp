@@ -84,7 +84,10 @@ int main(int argc, char** argv) {
     if (auto r = images->place(*vm, (*cpus)[0], *dtb); !r) return vmm::report(r.error());
 
     // Run until the guest powers off (or resets, crashes, or a signal comes).
-    const int status = vmm::run_vcpus(*cpus, bus, opt->allow_reset);
+    vmm::RunPolicy policy{.allow_reset = opt->allow_reset, .printed = [&] { return uart.printed(); }};
+    if (opt->cmdline.find("earlycon") != std::string::npos)
+        policy.quiet_hint = "the guest has printed nothing in 10 s, even with earlycon: is --kernel built for this machine?";
+    const int status = vmm::run_vcpus(*cpus, bus, policy);
     boot_timer.report_end();
     return status;
 }

@@ -4,6 +4,7 @@
 
 #include "errors.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -116,7 +117,10 @@ inline kvmxx::Result<Options> parse_options(const std::vector<std::string>& args
             if (v->rfind("vfio:", 0) != 0 || v->size() == 5) {
                 return bad_input("--device " + *v + ": write vfio:BDF, e.g. vfio:0000:00:04.0");
             }
-            o.devices.push_back(v->substr(5));
+            const std::string bdf = v->substr(5);
+            if (std::find(o.devices.begin(), o.devices.end(), bdf) != o.devices.end())
+                return bad_input("--device " + *v + " is given twice; pass each device once");
+            o.devices.push_back(bdf);
         } else {
             return bad_input("unknown option '" + a + "' (see --help)");
         }

@@ -77,7 +77,7 @@ public:
 
     /// Puts `f` at device number `slot` of bus 0, function 0.
     void attach(unsigned slot, PciFunction& f) { functions_.at(slot) = &f; }
-    /// Whether any device is plugged (without one, the guest is told of no PCI host).
+    /// Whether no device is plugged (the bus is there all the same, empty).
     bool empty() const noexcept { return std::none_of(functions_.begin(), functions_.end(), [](auto* f) { return f; }); }
 
     /// Whether a BAR may decode `r`: inside a window (so never on RAM, the GIC or
@@ -128,18 +128,16 @@ public:
     };
     BarWindow bar_window(std::uint64_t base) { return BarWindow{*this, base}; }
 
-    /// The ECAM and both BAR windows, when a device is plugged.
+    /// The ECAM and both BAR windows, always: with no device plugged the guest
+    /// finds a host bridge and an empty bus, as on QEMU and kvmtool.
     kvmxx::Result<> attach(kvmxx::MmioBus& bus) override {
-        if (empty()) return {};
         if (auto r = bus.add("pci-ecam", layout_.ecam.base, layout_.ecam.size, ecam_); !r) return r;
         if (auto r = bus.add("pci-mmio32", layout_.mmio32.base, layout_.mmio32.size, mmio32_); !r) return r;
         return bus.add("pci-mmio64", layout_.mmio64.base, layout_.mmio64.size, mmio64_);
     }
 
     void write_fdt(FdtWriter& f, const FdtRefs& refs) const override {
-        if (empty()) return;
         constexpr std::uint32_t mem32 = 0x0200'0000, mem64_prefetch = 0x4300'0000;  // phys.hi space codes
-        constexpr std::uint32_t devfn_mask = 0x1f << 11, pin_mask = 7;              // phys.hi device, INTA..D
         const auto hi = FdtWriter::hi, lo = FdtWriter::lo;
         const Range &ecam = layout_.ecam, &m32 = layout_.mmio32, &m64 = layout_.mmio64;
         f.begin_node(node_name("pcie", ecam.base));
@@ -156,7 +154,15 @@ public:
                                 lo(m64.size)});
         f.prop_cells("msi-map", {0, refs.its, 0, 0x1'0000});  // requester id n → ITS device id n
         f.prop_empty("dma-coherent");
-        // INTx: slot n, any pin → its own SPI (one line per slot, none shared).
+        // INTx: slot n, any pin → its own SPI (one line per slot, none shared);
+        // an empty bus has no map (an empty interrupt-map is not a valid one).
+        if (!empty()) write_interrupt_map(f, refs);
+        f.end_node();
+    }
+
+private:
+    void write_interrupt_map(FdtWriter& f, const FdtRefs& refs) const {
+        constexpr std::uint32_t devfn_mask = 0x1f << 11, pin_mask = 7;  // phys.hi device, INTA..D
         f.prop_cells("interrupt-map-mask", {devfn_mask, 0, 0, pin_mask});
         std::vector<std::uint32_t> map;
         for (unsigned slot = 0; slot < slots; ++slot)
@@ -165,10 +171,8 @@ public:
                     map.insert(map.end(), {requester_id(slot) << 8, 0, 0, pin, refs.gic, 0, 0, gic_cells::spi,
                                            intx_spi(slot), gic_cells::level_high});
         f.prop_cells("interrupt-map", std::span<const std::uint32_t>(map));
-        f.end_node();
     }
 
-private:
     /// The function an ECAM offset addresses, or null (another bus or function,
     /// an empty slot, a misaligned or oversized access).
     PciFunction* decode(std::uint64_t offset, std::size_t width) const {

@@ -15,6 +15,7 @@
 
 #include "device.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <span>
@@ -44,6 +45,9 @@ public:
         f.end_node();
     }
 
+    /// Whether the guest has written a byte yet (the VMM's quiet-guest hint asks).
+    bool printed() const noexcept { return printed_.load(std::memory_order_relaxed); }
+
     void read(std::uint64_t offset, std::span<std::uint8_t> data) {
         std::uint32_t v = 0;
         switch (offset) {
@@ -67,6 +71,7 @@ public:
         for (std::size_t i = 0; i < data.size() && i < 4; ++i) v |= std::uint32_t{data[i]} << (8 * i);
         switch (offset) {
             case dr:
+                printed_.store(true, std::memory_order_relaxed);
                 std::fputc(static_cast<int>(v & 0xff), out_);
                 if ((v & 0xff) == '\n') std::fflush(out_);
                 break;
@@ -90,6 +95,7 @@ private:
     std::uint64_t base_;
     std::uint32_t spi_;
     std::FILE* out_;
+    std::atomic<bool> printed_{false};
     std::uint32_t ibrd_ = 0, fbrd_ = 0, lcr_h_ = 0, cr_ = 0x300, ifls_ = 0x12, imsc_ = 0;
 };
 

@@ -6,7 +6,9 @@
 //   SIGINT or SIGTERM to the VMM     → exit 128 + N.
 // The first to decide wins; every other vCPU is kicked out of KVM_RUN and stops.
 //
-//     int status = vmm::run_vcpus(cpus, bus, opt.allow_reset);
+// A guest that has printed nothing after 10 s gets one hint line on stderr.
+//
+//     int status = vmm::run_vcpus(cpus, bus, {.allow_reset = opt.allow_reset, .printed = [&] { return uart.printed(); }});
 #pragma once
 
 #include "errors.hpp"
@@ -17,6 +19,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <functional>
@@ -96,9 +99,20 @@ inline void vcpu_loop(kvmxx::Vcpu& cpu, kvmxx::MmioBus& bus, Stop& stop, bool al
     }
 }
 
+/// How a run is watched.
+struct RunPolicy {
+    bool allow_reset = false;           ///< a guest reset is exit 0, not exit_reset
+    std::function<bool()> printed;      ///< whether the guest's console has said anything
+    std::string quiet_hint = "the guest has printed nothing in 10 s; add earlycon to --cmdline to see its earliest output";
+    std::chrono::seconds quiet_after{10};
+};
+
 /// Runs every vCPU on its own thread until the run ends (see the top); returns
 /// the exit status. SIGINT and SIGTERM are taken by the calling thread only.
-inline int run_vcpus(std::span<kvmxx::Vcpu> cpus, kvmxx::MmioBus& bus, bool allow_reset) {
+inline int run_vcpus(std::span<kvmxx::Vcpu> cpus, kvmxx::MmioBus& bus, const RunPolicy& policy) {
+    const bool allow_reset = policy.allow_reset;
+    const auto started = std::chrono::steady_clock::now();
+    bool hinted = !policy.printed;
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
@@ -114,6 +128,10 @@ inline int run_vcpus(std::span<kvmxx::Vcpu> cpus, kvmxx::MmioBus& bus, bool allo
         if (int sig = sigtimedwait(&signals, nullptr, &tick); sig > 0) {
             std::fprintf(stderr, "kvmxx-vmm: %s: stopping the guest\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
             stop.request(128 + sig);
+        }
+        if (!hinted && std::chrono::steady_clock::now() - started >= policy.quiet_after) {
+            hinted = true;  // once: a guest that is only slow is not told twice
+            if (!policy.printed()) std::fprintf(stderr, "kvmxx-vmm: hint: %s\n", policy.quiet_hint.c_str());
         }
     }
     for (auto& t : threads) t.join();

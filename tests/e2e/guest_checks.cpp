@@ -13,6 +13,9 @@
 //                 MSI-X + DMA into guest RAM through the host IOMMU)
 //   nvme-msix     the nvme driver's interrupts are MSI-X, and they fired
 //   cpu1-online   the second vCPU, offline at boot (maxcpus=1), comes online (PSCI CPU_ON)
+//
+// `guest_checks --empty-bus` (a VMM started with no --device) instead checks:
+//   empty-pci-bus the PCI host bridge was probed (bus 0000:00 exists) and holds no device
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
@@ -224,8 +227,25 @@ int intx_rate(int rounds) {
     return 0;
 }
 
+/// With no --device, the guest still finds a host bridge, and nothing on its bus.
+void check_empty_bus() {
+    std::error_code ec;
+    const bool bus = fs::exists("/sys/class/pci_bus/0000:00", ec);
+    int devices = 0;
+    std::string seen;
+    for (const auto& d : fs::directory_iterator("/sys/bus/pci/devices", ec)) ++devices, seen += " " + d.path().filename().string();
+    result(bus && devices == 0, "empty-pci-bus",
+           std::string(bus ? "host bridge probed (pci_bus 0000:00)" : "no pci_bus 0000:00: no host bridge was probed") +
+               ", " + std::to_string(devices) + " device(s)" + seen);
+}
+
 int main(int argc, char** argv) {
     if (argc == 3 && std::strcmp(argv[1], "--intx-rate") == 0) return intx_rate(std::atoi(argv[2]));
+    if (argc == 2 && std::strcmp(argv[1], "--empty-bus") == 0) {
+        check_empty_bus();
+        std::printf("e2e: guest checks done, %d failed\n", failures);
+        return failures == 0 ? 0 : 1;
+    }
     const auto edu = find_pci("0x1234", "0x11e8"), nvme = find_pci("0x1b36", "0x0010");
     result(!edu.empty() && !nvme.empty(), "find-devices", "edu at " + (edu.empty() ? "?" : edu) + ", NVMe at " + (nvme.empty() ? "?" : nvme));
     if (!edu.empty()) {

@@ -40,11 +40,32 @@ if [ $rc -eq 0 ] && grep -q "Kernel panic" reset.out; then
 else echo "e2e: FAIL reset-allowed — exit $rc with --allow-reset (want 0): $(tail -2 reset.out | tr '\n' ' ')"; fi
 rm -f reset.out
 
+# 1c. No --device: the guest still finds a PCI host bridge, with an empty bus.
+$vmm $boot --cmdline "console=ttyAMA0 rdinit=/init panic=-1 loglevel=4 kvmxx_checks=--empty-bus" >empty.out 2>&1 </dev/null
+rc=$?
+grep -E '^e2e: ' empty.out | tr -d '\r'
+[ $rc -eq 0 ] || echo "e2e: FAIL empty-pci-bus — kvmxx-vmm exited $rc: $(tail -2 empty.out | tr '\n' ' ')"
+rm -f empty.out
+
+# 1d. A guest that prints nothing (an Image whose first instruction branches to
+#     itself) gets one hint line after 10 s; SIGTERM then stops the VMM (128 + 15).
+{ printf '\000\000\000\024'; head -c 52 /dev/zero; printf 'ARM\144'; head -c 4 /dev/zero; } >quiet.Image
+timeout -s TERM 14 $vmm --kernel quiet.Image --memory 64M >quiet.out 2>&1 </dev/null
+rc=$?
+hints=$(grep -c "hint: the guest has printed nothing in 10 s" quiet.out)
+if [ $rc -eq 143 ] && [ "$hints" -eq 1 ]; then
+    echo "e2e: PASS quiet-guest-hint — one hint after 10 s of silence, then SIGTERM: exit 143"
+else echo "e2e: FAIL quiet-guest-hint — exit $rc (want 143), $hints hint line(s): $(tr '\n' ' ' <quiet.out)"; fi
+rm -f quiet.Image quiet.out
+
 # 2. Bad input: one line, non-zero exit, nothing left behind (the groups are
 #    free again afterwards, which the last check shows by using them).
 yes 'not an arm64 Image at all' | head -c 65536 > notimage
 truncate -s 300M big.cpio   # sparse: costs no memory
 check missing-kernel "cannot read --kernel" $vmm --kernel /nonexistent/Image
+head -c $(( $(wc -c <Image) / 2 )) Image >half.Image   # the header intact, the rest cut
+check truncated-kernel "it is truncated: its section" $vmm --kernel half.Image
+rm -f half.Image
 check not-an-image "no arm64 Image magic" $vmm --kernel notimage
 check initrd-too-big "the initrd (300 MiB) do not fit in 256 MiB" $vmm --kernel Image --initrd big.cpio --memory 256M
 rm -f big.cpio
@@ -54,6 +75,7 @@ check zero-cpus "--cpus 0" $vmm --kernel Image --cpus 0
 check too-many-cpus "--cpus 99" $vmm --kernel Image --cpus 99
 check unknown-option "unknown option" $vmm --kernel Image --frobnicate
 check no-such-device "no PCI device 0000:00:1f.0" $vmm $boot --device vfio:0000:00:1f.0
+check device-twice "--device vfio:0000:00:04.0 is given twice" $vmm $boot --device vfio:0000:00:04.0 --device vfio:0000:00:04.0
 check not-on-vfio-pci "bind it to vfio-pci" $vmm $boot --device vfio:0000:00:05.1
 check non-viable-group "not viable" $vmm $boot --device vfio:0000:00:05.0
 group=$(basename "$(readlink /sys/bus/pci/devices/0000:00:04.0/iommu_group)")

@@ -75,6 +75,9 @@ TEST(VmmOptions, BadInputIsOneLineSayingWhatToDo) {
     EXPECT_NE(e.find("vfio:BDF"), std::string::npos);
     EXPECT_FALSE(parse({"--kernel"}, e));
     EXPECT_EQ(e, "--kernel needs a file");
+    EXPECT_FALSE(parse({"--kernel", "I", "--device", "vfio:0000:00:04.0", "--device", "vfio:0000:00:03.0",
+                        "--device", "vfio:0000:00:04.0"}, e));
+    EXPECT_EQ(e, "--device vfio:0000:00:04.0 is given twice; pass each device once");
     EXPECT_TRUE(parse({"--help"}, e)->help);
 }
 
@@ -98,6 +101,47 @@ TEST(VmmLoader, AcceptsAnArm64ImageAndRefusesEverythingElse) {
     EXPECT_NE(why.find("shorter than the 64-byte"), std::string::npos);
     EXPECT_FALSE(parse_image_header(fake_image(0, 100, 4096), why));
     EXPECT_NE(why.find("file is larger"), std::string::npos);
+}
+
+/// An EFI-stub Image as Debian ships it, in small: "MZ", the PE header at 0x40
+/// (machine 0xaa64, no optional header) and two sections, the last one ending at
+/// 0x4000 (PE/COFF spec: section headers of 40 bytes, SizeOfRawData at +16,
+/// PointerToRawData at +20).
+std::vector<std::uint8_t> fake_efi_image(std::uint16_t machine = 0xaa64) {
+    auto v = fake_image(0, 1 << 20, 0x4000);
+    auto put = [&](std::size_t at, std::uint32_t value, int bytes) {
+        for (int i = 0; i < bytes; ++i) v[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(value >> (8 * i));
+    };
+    v[0] = 'M', v[1] = 'Z';
+    put(0x3c, 0x40, 4);
+    std::memcpy(&v[0x40], "PE\0\0", 4);
+    put(0x44, machine, 2);
+    put(0x46, 2, 2);  // NumberOfSections
+    put(0x54, 0, 2);  // SizeOfOptionalHeader
+    const std::size_t table = 0x40 + 24;
+    std::memcpy(&v[table], ".text\0\0\0", 8);
+    put(table + 16, 0x2000, 4), put(table + 20, 0x1000, 4);
+    std::memcpy(&v[table + 40], ".data\0\0\0", 8);
+    put(table + 40 + 16, 0x1000, 4), put(table + 40 + 20, 0x3000, 4);
+    return v;
+}
+
+TEST(VmmLoader, AnEfiStubImageCutShortIsRefusedByItsSectionTable) {
+    std::string why;
+    const auto whole = fake_efi_image();
+    EXPECT_TRUE(parse_image_header(whole, why)) << why;
+    const std::span<const std::uint8_t> head(whole.data(), 0x3800);  // the first 14 KiB: what a cut copy holds
+    auto cut = vmm::parse_image_header(head, head.size());
+    ASSERT_FALSE(cut);
+    EXPECT_EQ(cut.error().detail(), "it is truncated: its section .data ends at byte 16384 but the file has 14336 "
+                                    "(copy the kernel again)");
+    EXPECT_TRUE(vmm::parse_image_header(std::span(whole.data(), 0x100), whole.size())) << "the head is enough to check";
+    EXPECT_FALSE(parse_image_header(fake_efi_image(0x8664), why));
+    EXPECT_NE(why.find("not for arm64 (machine 0x8664)"), std::string::npos) << why;
+    auto no_pe = whole;
+    no_pe[0x40] = 'X';
+    EXPECT_FALSE(parse_image_header(no_pe, why));
+    EXPECT_NE(why.find("no PE header at offset 64"), std::string::npos) << why;
 }
 
 TEST(VmmLoader, PlacesKernelInitrdAndDtbOrSaysTheyDoNotFit) {
@@ -277,7 +321,7 @@ TEST(VmmFdt, TheBoardTreeNamesEveryCpuAndTheInitrd) {
     for (const char* c : {"arm,psci-0.2", "arm,pl011", "arm,armv8-timer"}) EXPECT_NE(node_compatible_with(nodes, c), "") << c;
     EXPECT_EQ(cstr(nodes.at("/chosen").at("stdout-path")), node_compatible_with(nodes, "arm,pl011"))
         << "the console is the PL011's node";
-    EXPECT_EQ(expect_unit_addresses_match_reg(nodes), 4u) << "memory, intc, its, pl011";
+    EXPECT_EQ(expect_unit_addresses_match_reg(nodes), 5u) << "memory, intc, its, pcie (always), pl011";
 }
 
 TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
@@ -306,7 +350,8 @@ TEST(VmmFdt, ThePciHostNodeMapsEachSlotsIntxAndTheMsisToTheIts) {
     auto pci = board_pci();
     const auto plain = board_fdt(b, pci);
     const std::string none(plain.begin(), plain.end());
-    EXPECT_EQ(none.find("pci-host-ecam-generic"), std::string::npos) << "no devices, no PCI host";
+    EXPECT_NE(none.find("pci-host-ecam-generic"), std::string::npos) << "no devices: the host bridge all the same";
+    EXPECT_EQ(none.find("interrupt-map"), std::string::npos) << "an empty bus maps no INTx (an empty map is invalid)";
     FakeFunction one, two;
     pci.attach(1, one);
     pci.attach(2, two);
