@@ -128,6 +128,69 @@ TEST(VfioEdu, MsiVectorFiresIntoItsEventFd) {
     reg32(*bar, edu::irq_ack) = 1;
 }
 
+TEST(VfioEdu, RawRegionWritesReachTheRegistersAndOneRunningPastTheBarIsCutShortByTheKernel) {
+    REQUIRE_DEVICES(d);
+    Opened o;
+    Opened::open(o, d->edu);
+    if (HasFatalFailure()) return;
+    auto bar = o.device.mmap(vfio::region::bar0);
+    ASSERT_OK(bar);
+    auto bytes_of = [](const std::uint32_t& v) { return std::span(reinterpret_cast<const std::uint8_t*>(&v), sizeof v); };
+    const std::uint32_t word = 0x0badf00d, five = 5;
+    ASSERT_OK(o.device.write(vfio::region::bar0, edu::liveness, bytes_of(word)));
+    EXPECT_EQ(reg32(*bar, edu::liveness), ~word) << "the pwrite reached edu, which inverts it";
+    ASSERT_OK(o.device.write(vfio::region::bar0, edu::factorial, bytes_of(five)));
+    EXPECT_TRUE(eventually([&] { return (reg32(*bar, edu::status) & 1) == 0; }));
+    EXPECT_EQ(reg32(*bar, edu::factorial), 120u);
+    // vfio_pci_bar_rw clips a transfer at the BAR's end (4 of 8 bytes here) and
+    // refuses one that starts there (EINVAL).
+    const std::uint8_t eight[8]{};
+    auto clipped = o.device.write(vfio::region::bar0, (1u << 20) - 4, eight);
+    ASSERT_FALSE(clipped);
+    EXPECT_NE(clipped.error().message().find("transferred=4"), std::string::npos) << clipped.error().message();
+    auto past = o.device.write(vfio::region::bar0, 1u << 20, eight);
+    ASSERT_FALSE(past);
+    EXPECT_EQ(past.error().errnum(), EINVAL) << past.error().message();
+    EXPECT_EQ(past.error().message().find("transferred="), std::string::npos) << "the kernel's errno, not a short count";
+}
+
+TEST(VfioEdu, SetIrqEventfdsWiresTheMsiVectorUntilDetachedAndRefusesAVectorEduLacks) {
+    REQUIRE_DEVICES(d);
+    Opened o;
+    Opened::open(o, d->edu);
+    if (HasFatalFailure()) return;
+    auto bar = o.device.mmap(vfio::region::bar0);
+    ASSERT_OK(bar);
+    auto bytes = o.device.config();
+    ASSERT_OK(bytes);
+    auto msi = vfio::PciConfig(*bytes).msi();
+    ASSERT_TRUE(msi);
+    auto msi_enabled = [&] { return (host_config<std::uint16_t>(d->edu, msi->offset + 2).value_or(0) & 1) != 0; };
+    ASSERT_FALSE(msi_enabled());
+    auto ev = kvmxx::EventFd::create();
+    ASSERT_OK(ev);
+    const int fds[] = {ev->event_fd()};
+    ASSERT_OK(o.device.set_irq_eventfds(vfio::Irq::Msi, 0, fds));
+    EXPECT_TRUE(msi_enabled()) << "vfio-pci turned MSI on in the device's own control word";
+    reg32(*bar, edu::irq_raise) = 1;
+    ASSERT_TRUE(*ev->wait_for(2000ms)) << "edu's MSI did not reach the eventfd";
+    EXPECT_EQ(**ev->try_read(), 1u);
+    reg32(*bar, edu::irq_ack) = 1;
+    // edu has one MSI vector: vector 1 is outside the index (vfio_set_irqs_validate_and_prepare).
+    auto beyond = o.device.set_irq_eventfds(vfio::Irq::Msi, 1, fds);
+    ASSERT_FALSE(beyond);
+    EXPECT_EQ(beyond.error().errnum(), EINVAL) << beyond.error().message();
+    // -1 detaches the vector; MSI stays on, and an interrupt no longer reaches the eventfd.
+    const int detach[] = {-1};
+    ASSERT_OK(o.device.set_irq_eventfds(vfio::Irq::Msi, 0, detach));
+    EXPECT_TRUE(msi_enabled());
+    reg32(*bar, edu::irq_raise) = 1;
+    EXPECT_FALSE(*ev->wait_for(200ms)) << "detached: nothing arrives";
+    reg32(*bar, edu::irq_ack) = 1;
+    ASSERT_OK(o.device.disable_irqs(vfio::Irq::Msi));
+    EXPECT_FALSE(msi_enabled());
+}
+
 /// edu DMA of `count` bytes; `to_ram`: device buffer → RAM, else RAM → device.
 bool edu_dma(const kvmxx::Mapping& bar, std::uint32_t src, std::uint32_t dst, std::uint32_t count, bool to_ram) {
     reg32(bar, edu::dma_src) = src;

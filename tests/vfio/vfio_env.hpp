@@ -122,6 +122,16 @@ bool eventually(F done, std::chrono::milliseconds limit = std::chrono::milliseco
     return done();
 }
 
+/// A configuration-space register of `bdf` as the host's PCI core reads it
+/// (sysfs `config`), not through VFIO: what the device itself holds.
+template <class T>
+std::optional<T> host_config(const std::string& bdf, std::uint16_t offset) {
+    std::ifstream f("/sys/bus/pci/devices/" + bdf + "/config", std::ios::binary);
+    T v{};
+    if (!f.seekg(offset) || !f.read(reinterpret_cast<char*>(&v), sizeof v)) return std::nullopt;
+    return v;
+}
+
 /// A 32-bit register of an mmapped BAR (volatile: each access reaches the device).
 inline volatile std::uint32_t& reg32(const kvmxx::Mapping& bar, std::uint32_t offset) {
     return *reinterpret_cast<volatile std::uint32_t*>(bar.data() + offset);

@@ -169,6 +169,32 @@ TEST(VfioDevice, ConfigSpaceHasEdusIdsItsMsiCapabilityAndBar0) {
     EXPECT_NE(*o.device.config_read<std::uint16_t>(kvmxx::vfio::pci::command) & kvmxx::vfio::pci::command_memory, 0);
 }
 
+TEST(VfioDevice, ConfigWritesReachTheDeviceAndMemoryDecodeOffMakesTheKernelRefuseBarAccess) {
+    REQUIRE_DEVICES(d);
+    Opened o;
+    Opened::open(o, d->edu);
+    if (HasFatalFailure()) return;
+    namespace pci = kvmxx::vfio::pci;
+    // Cache Line Size (0x0c): vfio-pci passes it through, the device keeps every bit.
+    constexpr std::uint16_t cache_line_size = 0x0c;
+    for (std::uint8_t v : {std::uint8_t{0x10}, std::uint8_t{0x00}}) {
+        ASSERT_OK(o.device.config_write<std::uint8_t>(cache_line_size, v));
+        EXPECT_EQ(*o.device.config_read<std::uint8_t>(cache_line_size), v);
+        EXPECT_EQ(host_config<std::uint8_t>(d->edu, cache_line_size), v) << "the device's own register, read by the host";
+    }
+    // Memory decode off: vfio-pci refuses BAR0 reads and writes (EIO) until it is back on.
+    const std::uint16_t command = *o.device.config_read<std::uint16_t>(pci::command);
+    ASSERT_NE(command & pci::command_memory, 0);
+    ASSERT_OK(o.device.config_write<std::uint16_t>(pci::command, static_cast<std::uint16_t>(command & ~pci::command_memory)));
+    EXPECT_EQ(host_config<std::uint16_t>(d->edu, pci::command).value_or(0xffff) & pci::command_memory, 0);
+    auto off = o.device.read_as<std::uint32_t>(kvmxx::vfio::region::bar0, 0);
+    ASSERT_FALSE(off) << "BAR0 read with memory decode off: " << *off;
+    EXPECT_EQ(off.error().errnum(), EIO);
+    EXPECT_EQ(off.error().message().find("transferred="), std::string::npos) << "the kernel's errno, not a short count";
+    ASSERT_OK(o.device.config_write<std::uint16_t>(pci::command, command));
+    EXPECT_EQ(*o.device.read_as<std::uint32_t>(kvmxx::vfio::region::bar0, 0), vfiotest::edu::expected_id);
+}
+
 TEST(VfioDevice, AnAccessPastTheEndOfARegionIsAnError) {
     REQUIRE_DEVICES(d);
     Opened o;

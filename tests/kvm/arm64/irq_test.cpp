@@ -411,6 +411,47 @@ TEST(KvmVgicKernel, TheGicv3TestbedHasNoGicv2AndAGicv3HasNoCpuInterface) {
     EXPECT_EQ(raw.error().errnum(), ENXIO);
 }
 
+TEST(KvmVgicKernel, NrIrqsIsTheCountTheKernelTookAndNotASecondOneItRefused) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_spin());
+    auto gic = arm64::Vgic::create(t.vm);
+    ASSERT_OK(gic);
+    EXPECT_EQ(gic->nr_irqs(), 0u) << "nothing set yet";
+    ASSERT_OK(gic->set_nr_irqs(160));
+    EXPECT_EQ(gic->nr_irqs(), 160u);
+    auto kernel = [&] { return gic->device().get_attr<std::uint32_t>(vgic_attr::grp_nr_irqs, 0); };
+    ASSERT_OK(kernel());
+    EXPECT_EQ(*kernel(), 160u);
+    // The kernel takes NR_IRQS once (vgic_set_common_attr: EBUSY the second time).
+    auto again = gic->set_nr_irqs(256);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().errnum(), EBUSY) << again.error().message();
+    EXPECT_EQ(gic->nr_irqs(), 160u) << "a count the kernel refused is not recorded";
+    EXPECT_EQ(*kernel(), 160u);
+}
+
+TEST(KvmVgicKernel, InitializedTurnsTrueWithTheKernelsInitAfterWhichItTakesNoMoreVcpus) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_spin());
+    auto gic = arm64::Vgic::create(t.vm);
+    ASSERT_OK(gic);
+    EXPECT_FALSE(gic->initialized());
+    ASSERT_FALSE(gic->init()) << "no addresses yet: kvmxx refuses";
+    EXPECT_FALSE(gic->initialized());
+    ASSERT_OK(gic->set_distributor(0x0800'0000));
+    ASSERT_OK(gic->set_redistributor(0x080a'0000));
+    // Not initialized yet, so the kernel still takes a vCPU (kvm_arch_vcpu_precreate).
+    auto before = t.vm.create_vcpu(1, {.power_off = true});
+    ASSERT_OK(before);
+    ASSERT_OK(gic->init());
+    EXPECT_TRUE(gic->initialized());
+    auto after = t.vm.create_vcpu(2, {.power_off = true});
+    ASSERT_FALSE(after) << "the kernel took a vCPU after CTRL_INIT";
+    EXPECT_EQ(after.error().errnum(), EBUSY) << after.error().message();
+}
+
 // The kernel refuses the vCPU itself (kvm_arch_vcpu_precreate: EBUSY); kvmxx adds the hint.
 TEST(KvmVgic, VcpuAfterGicInitIsEbusyWithHint) {
     REQUIRE_KVM();

@@ -128,6 +128,28 @@ TEST(KvmRegs, WrongBufferSizeIsRefusedBeforeTheIoctl) {
     EXPECT_NE(r.error().message().find("is 8 bytes, buffer is 4"), std::string::npos);
 }
 
+TEST(KvmRegs, SetOneRegWithARawIdReachesTheGuestAndTheKernelRefusesIdsItLacksOrMissizes) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::create(t, program_mmio_rw());
+    const std::uint64_t value = 0x0123'4567'89ab'cdefULL;
+    auto bytes = std::span(reinterpret_cast<const std::uint8_t*>(&value), sizeof value);
+    ASSERT_OK(t.cpu().set_one_reg(reg::x(2).id, bytes));
+    EXPECT_EQ(*t.cpu().get(reg::x(2)), value);
+    auto w = expect_write(t.cpu());  // the program's first store: w2
+    EXPECT_EQ(w.value(), 0x89ab'cdefu) << "the guest ran with the x2 that set_one_reg gave it";
+    namespace enc = kvmxx::arm64::encoding;
+    // A core offset past struct kvm_regs (set_core_reg): ENOENT.
+    auto past = t.cpu().set_one_reg(enc::core_id(sizeof(kvm_regs) / sizeof(std::uint32_t), 8), bytes);
+    ASSERT_FALSE(past);
+    EXPECT_EQ(past.error().errnum(), ENOENT) << past.error().message();
+    // X0 named as a 32-bit register (validate_core_offset: the size must be the field's): EINVAL.
+    auto narrow = t.cpu().set_one_reg(enc::core_id(enc::off_x0, 4), bytes.first(4));
+    ASSERT_FALSE(narrow);
+    EXPECT_EQ(narrow.error().errnum(), EINVAL) << narrow.error().message();
+    EXPECT_EQ(*t.cpu().get(reg::x(0)), 0u) << "the refused write left X0 alone";
+}
+
 TEST(KvmPsci, SystemOffEndsRunWithAShutdownEvent) {
     REQUIRE_KVM();
     TestVm t;
