@@ -12,6 +12,9 @@
 //     vmm::VirtualConfig cfg(*dev.config(pci::config_size));
 //     cfg.virtualize(pci::interrupt_line, 1, 0);
 //     cfg.read(dev, pci::interrupt_line, byte);   // 0, whatever the device has
+//
+// The live bytes go through a ConfigRegion: the device's VFIO config region (a
+// kvmxx::VfioDevice is one), or, in the fuzz harnesses (tests/fuzz), an array.
 #pragma once
 
 #include "board.hpp"
@@ -22,11 +25,19 @@
 #include <algorithm>
 #include <array>
 #include <bitset>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
 #include <span>
 
 namespace vmm {
+
+/// Where live configuration bytes are read and written: the device's VFIO config region.
+template <class R>
+concept ConfigRegion = requires(const R& r, std::uint16_t at, std::span<std::uint8_t> in, std::span<const std::uint8_t> out) {
+    { r.read(kvmxx::vfio::region::config, at, in) } -> std::same_as<kvmxx::Result<>>;
+    { r.write(kvmxx::vfio::region::config, at, out) } -> std::same_as<kvmxx::Result<>>;
+};
 
 class VirtualConfig {
 public:
@@ -44,7 +55,8 @@ public:
     }
 
     /// A guest read: live bytes from `dev` (all ones if that fails), virtual ones from here.
-    void read(const kvmxx::VfioDevice& dev, std::uint16_t reg, std::span<std::uint8_t> data) const {
+    template <ConfigRegion R>
+    void read(const R& dev, std::uint16_t reg, std::span<std::uint8_t> data) const {
         std::fill(data.begin(), data.end(), 0);
         if (reg >= pci::config_size || data.size() > std::size_t{pci::config_size} - reg) return;  // extended config: none
         if (!all_virtual(reg, data.size()) && !dev.read(kvmxx::vfio::region::config, reg, data))
@@ -55,7 +67,8 @@ public:
 
     /// A guest write: virtual bytes stored here, live ones sent to `dev` in runs.
     /// The caller then acts on what changed (Range{reg, size} overlaps ...).
-    kvmxx::Result<> write(kvmxx::VfioDevice& dev, std::uint16_t reg, std::span<const std::uint8_t> data) {
+    template <ConfigRegion R>
+    kvmxx::Result<> write(const R& dev, std::uint16_t reg, std::span<const std::uint8_t> data) {
         if (reg >= pci::config_size || data.size() > std::size_t{pci::config_size} - reg) return {};
         kvmxx::Result<> result;
         for (std::size_t i = 0; i < data.size();) {

@@ -62,28 +62,32 @@ struct PassthroughBar {
     std::optional<Range> decoded;  ///< where the BAR decodes now
     std::vector<std::uint32_t> slots;
 
-    /// Every BAR of `dev` as the guest will see it: memory BARs of a power-of-two
-    /// size, mmapped where VFIO allows, the MSI-X pages of `msix` (if any) trapped;
-    /// I/O BARs are not offered (no I/O window): size 0.
+    /// BAR `raw` of config space `pc` as the guest will see it, given the size of
+    /// its VFIO region: a memory BAR of a power-of-two size, the MSI-X pages of
+    /// `msix` (if any) trapped; an I/O BAR is not offered (no I/O window): size 0.
+    static PassthroughBar describe(const kvmxx::vfio::PciConfig& pc, const kvmxx::vfio::PciBar& raw,
+                                   std::uint64_t region_size, const VirtualMsix* msix, std::uint64_t page) {
+        PassthroughBar b;
+        b.index = raw.index;
+        b.is_64bit = raw.is_64bit;
+        b.flags = pc.u32(pci::bar_bytes(raw.index)) & pci::bar_flag_bits;
+        if (raw.io || region_size == 0 || (region_size & (region_size - 1))) return b;
+        b.size = region_size;
+        if (msix)
+            for (const auto& t : msix->trapped(raw.index)) b.trapped.push_back(page_span(t.base, t.size, page));
+        return b;
+    }
+
+    /// Every BAR of `dev` as the guest will see it (describe), mmapped where VFIO allows.
     static kvmxx::Result<std::vector<PassthroughBar>> from_device(const kvmxx::VfioDevice& dev,
                                                                    const kvmxx::vfio::PciConfig& pc,
                                                                    const VirtualMsix* msix) {
         const auto page = host_page_size();
         std::vector<PassthroughBar> bars;
         for (const auto& raw : pc.bars()) {
-            PassthroughBar b;
-            b.index = raw.index;
-            b.is_64bit = raw.is_64bit;
-            b.flags = pc.u32(pci::bar_bytes(raw.index)) & pci::bar_flag_bits;
             auto info = dev.region_info(kvmxx::vfio::region::bar(raw.index));
             if (!info) return kvmxx::unexpected<kvmxx::Error>(std::move(info).error());
-            if (raw.io || info->size == 0 || (info->size & (info->size - 1))) {
-                bars.push_back(std::move(b));
-                continue;
-            }
-            b.size = info->size;
-            if (msix)
-                for (const auto& t : msix->trapped(raw.index)) b.trapped.push_back(page_span(t.base, t.size, page));
+            PassthroughBar b = describe(pc, raw, info->size, msix, page);
             if (b.size >= page) {  // a smaller BAR cannot be a memory slot: every access exits
                 auto maps = dev.mmap_sparse(*info);
                 if (!maps) return kvmxx::unexpected<kvmxx::Error>(std::move(maps).error());
@@ -116,6 +120,13 @@ struct PassthroughBar {
         return ones & ~(size - 1) & ~std::uint64_t{pci::bar_flag_bits};
     }
 
+    /// Where the BAR should decode: its range while memory decoding is on and the
+    /// guest has placed it (not at 0, not left at the sizing pattern); else nowhere.
+    std::optional<Range> placement(bool memory_on) const {
+        if (size == 0 || !memory_on || address == 0 || address == sizing_pattern()) return std::nullopt;
+        return Range{address, size};
+    }
+
     /// Memory slots for the mmapped parts minus the trapped pages, at `where`.
     kvmxx::Result<> map(kvmxx::Vm& vm, const Range& where) {
         for (auto& m : maps) {
@@ -138,5 +149,17 @@ struct PassthroughBar {
         return decoded && gpa >= decoded->base && gpa - decoded->base + len <= decoded->size;
     }
 };
+
+/// After a guest write of the BAR registers in `cfg`: each BAR takes the address
+/// written (masked to its size), and its registers read back that and the flag bits.
+inline void bar_registers_written(std::vector<PassthroughBar>& bars, VirtualConfig& cfg) {
+    for (auto& b : bars) {
+        const std::uint16_t at = pci::bar_bytes(b.index);
+        b.write_register(false, cfg.get32(at));
+        if (b.is_64bit) b.write_register(true, cfg.get32(at + 4u));
+        cfg.put32(at, b.read_register(false));
+        if (b.is_64bit) cfg.put32(at + 4u, b.read_register(true));
+    }
+}
 
 }  // namespace vmm

@@ -128,13 +128,7 @@ private:
     /// The guest wrote a BAR register: the new address (masked to the size) and
     /// the read-only flag bits are what it reads back.
     void bars_written() {
-        for (auto& b : bars_) {
-            const std::uint16_t at = pci::bar_bytes(b.index);
-            b.write_register(false, cfg_.get32(at));
-            if (b.is_64bit) b.write_register(true, cfg_.get32(at + 4u));
-            cfg_.put32(at, b.read_register(false));
-            if (b.is_64bit) cfg_.put32(at + 4u, b.read_register(true));
-        }
+        bar_registers_written(bars_, cfg_);
         update_decoding();
     }
 
@@ -145,10 +139,10 @@ private:
         const bool memory_on = command && (*command & pci::command_memory);
         for (auto& b : bars_) {
             if (b.size == 0) continue;
-            const std::optional<Range> want = memory_on ? std::optional<Range>(Range{b.address, b.size}) : std::nullopt;
+            const std::optional<Range> want = b.placement(memory_on);
             if (want && b.decoded && want->base == b.decoded->base) continue;
             b.unmap(w_.vm);
-            if (!want || b.address == 0 || b.address == b.sizing_pattern()) continue;  // off, unplaced, or being sized
+            if (!want) continue;  // off, unplaced, or being sized
             const std::string bar = "BAR" + std::to_string(b.index);
             if (auto why = w_.host.check_bar(*want); !why.empty()) {
                 irqs_.warn(bar + " at " + kvmxx::trace::hex(want->base) + " refused: " + why);
