@@ -54,6 +54,13 @@ public:
         }
     }
 
+    /// Makes [at, at + len) read `value` whatever the guest writes: a register
+    /// the function does not implement, hardwired to zero by the spec.
+    void hardwire(unsigned at, unsigned len, std::uint8_t value) {
+        virtualize(at, len, value);
+        for (unsigned i = at; i < at + len && i < pci::config_size; ++i) hardwired_[i] = true;
+    }
+
     /// A guest read: live bytes from `dev` (all ones if that fails), virtual ones from here.
     template <ConfigRegion R>
     void read(const R& dev, std::uint16_t reg, std::span<std::uint8_t> data) const {
@@ -74,8 +81,10 @@ public:
         for (std::size_t i = 0; i < data.size();) {
             std::size_t j = i;
             while (j < data.size() && virtual_[reg + j] == virtual_[reg + i]) ++j;
-            if (virtual_[reg + i]) std::memcpy(&bytes_[reg + i], data.data() + i, j - i);
-            else if (auto r = dev.write(kvmxx::vfio::region::config, reg + i, data.subspan(i, j - i)); !r) result = r;
+            if (virtual_[reg + i]) {
+                for (std::size_t k = i; k < j; ++k)
+                    if (!hardwired_[reg + k]) bytes_[reg + k] = data[k];
+            } else if (auto r = dev.write(kvmxx::vfio::region::config, reg + i, data.subspan(i, j - i)); !r) result = r;
             i = j;
         }
         return result;
@@ -103,6 +112,7 @@ private:
 
     std::array<std::uint8_t, pci::config_size> bytes_{};
     std::bitset<pci::config_size> virtual_;
+    std::bitset<pci::config_size> hardwired_;  ///< virtual and read-only
 };
 
 }  // namespace vmm

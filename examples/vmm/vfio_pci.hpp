@@ -114,7 +114,7 @@ private:
         if (!bars) return kvmxx::unexpected<kvmxx::Error>(std::move(bars).error());
         bars_ = std::move(*bars);
         bars_written();
-        cfg_.virtualize(pci::expansion_rom, pci::expansion_rom_bytes, 0);  // not offered
+        cfg_.hardwire(pci::expansion_rom, pci::expansion_rom_bytes, 0);  // not offered: reads 0 whatever is written
         cfg_.virtualize(pci::interrupt_line, 1, 0);
         const unsigned vectors = std::max(msi_ ? 1u : 0u, msix_ ? msix_->vectors() : 0u);
         if (auto r = irqs_.add_vectors(vectors); !r) return r;
