@@ -63,7 +63,8 @@ public:
             default:
                 if (offset >= 0xfe0 && offset < 0x1000 && offset % 4 == 0) v = id[(offset - 0xfe0) / 4];
         }
-        for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(v >> (8 * i));
+        // Registers are 32 bits: the upper half of an 8-byte load reads 0.
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = i < 4 ? static_cast<std::uint8_t>(v >> (8 * i)) : 0;
     }
 
     void write(std::uint64_t offset, std::span<const std::uint8_t> data) {
