@@ -52,6 +52,10 @@ public:
             cfg.put32(cap_.mask_offset() + 4u, 0);  // pending: read-only, none
             s.masked = cfg.get32(cap_.mask_offset()) & pci::msi_vector0;
         }
+        // Message Address bits 1:0 are read-only 0 (a dword address); with
+        // per-vector masking, the two bytes after Message Data are reserved: 0.
+        cfg.put32(cap_.offset + pci::msi_address, cfg.get32(cap_.offset + pci::msi_address) & ~3u);
+        if (cap_.per_vector_masking()) cfg.put16(cap_.data_offset() + 2u, 0);
         s.message.address = cfg.get32(cap_.offset + pci::msi_address);
         if (cap_.is_64bit()) s.message.address |= std::uint64_t{cfg.get32(cap_.offset + pci::msi_address_high)} << 32;
         s.message.data = cfg.get16(cap_.data_offset());
