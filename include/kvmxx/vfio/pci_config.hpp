@@ -138,15 +138,20 @@ public:
         return out;
     }
 
+    /// The MSI capability, if the list has one whose registers all lie inside
+    /// the bytes given (a capability running off the end is not one).
     std::optional<MsiCapability> msi() const {
         auto c = find(pci::cap_msi);
-        if (!c) return std::nullopt;
-        return MsiCapability{c->offset, u16(c->offset + 2u)};
+        if (!c || c->offset + 4u > bytes_.size()) return std::nullopt;
+        const MsiCapability m{c->offset, u16(c->offset + 2u)};
+        const unsigned len = 10 + (m.is_64bit() ? 4 : 0) + (m.per_vector_masking() ? 10 : 0);
+        if (c->offset + len > bytes_.size() || c->offset + len > 256) return std::nullopt;
+        return m;
     }
 
     std::optional<MsixCapability> msix() const {
         auto c = find(pci::cap_msix);
-        if (!c) return std::nullopt;
+        if (!c || c->offset + 12u > bytes_.size() || c->offset + 12u > 256) return std::nullopt;  // whole, as for msi()
         const std::uint16_t control = u16(c->offset + 2u);
         const std::uint32_t table = u32(c->offset + 4u), pba = u32(c->offset + 8u);
         return MsixCapability{c->offset, control, (control & 0x7ffu) + 1u, table & 7u, table & ~7u, pba & 7u, pba & ~7u};
