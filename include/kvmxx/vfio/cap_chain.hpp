@@ -48,7 +48,8 @@ inline std::vector<InfoCap> info_caps(std::span<const std::uint8_t> buffer, std:
     while (at != 0 && at >= floor && at + sizeof(vfio_info_cap_header) <= buffer.size()) {
         vfio_info_cap_header h;
         std::memcpy(&h, buffer.data() + at, sizeof h);
-        const std::size_t end = (h.next > at && h.next <= buffer.size()) ? h.next : buffer.size();
+        // A capability holds at least its header: a `next` inside it ends the chain here.
+        const std::size_t end = (h.next >= at + sizeof h && h.next <= buffer.size()) ? h.next : buffer.size();
         caps.push_back({h.id, h.version, buffer.subspan(at, end - at)});
         floor = at + sizeof h;
         at = h.next;
