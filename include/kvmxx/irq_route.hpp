@@ -112,7 +112,8 @@ public:
     RoutingTable prepare(bool msi_devid) const {
         RoutingTable table(entries_.size());
         auto out = table.entries();
-        std::memcpy(out.data(), entries_.data(), entries_.size() * sizeof(kvm_irq_routing_entry));
+        if (!entries_.empty())  // an empty vector's data() may be null, which memcpy may not be given
+            std::memcpy(out.data(), entries_.data(), entries_.size() * sizeof(kvm_irq_routing_entry));
         if (!msi_devid) {
             for (auto& e : out) {
                 if (e.type == KVM_IRQ_ROUTING_MSI) {
