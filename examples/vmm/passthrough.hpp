@@ -24,9 +24,21 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vmm {
+
+/// Whether `s` is a PCI address as sysfs names it, DDDD:BB:DD.F in hex (device
+/// 00-1f, function 0-7). Anything else (a path, "..", a short form) is refused
+/// before it becomes part of a sysfs path.
+inline bool is_bdf(std::string_view s) {
+    auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    if (s.size() != 12 || s[4] != ':' || s[7] != ':' || s[10] != '.') return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+        if (!hex(s[i])) return false;
+    return (s[8] == '0' || s[8] == '1') && s[11] >= '0' && s[11] <= '7';
+}
 
 class Passthrough {
 public:
@@ -35,6 +47,10 @@ public:
     static kvmxx::Result<std::unique_ptr<Passthrough>> open(const std::vector<std::string>& bdfs) {
         std::unique_ptr<Passthrough> p(new Passthrough);
         if (bdfs.empty()) return p;
+        for (const auto& bdf : bdfs)
+            if (!is_bdf(bdf))
+                return bad_input("--device vfio:" + bdf + ": not a PCI address; write DDDD:BB:DD.F as in "
+                                 "/sys/bus/pci/devices, e.g. vfio:0000:00:04.0");
         auto container = kvmxx::VfioContainer::open();
         if (!container) return context("--device vfio:" + bdfs.front(), container.error());
         p->container_ = std::move(*container);
