@@ -48,6 +48,14 @@ KVMXX_BEGIN_NAMESPACE
 
 namespace detail {
 
+/// The ids KVM_GET_REG_LIST wrote into `list`: as many as it says, but never
+/// more than the room the caller gave (the count is the kernel's to write).
+inline std::vector<std::uint64_t> reg_list_ids(const uapi::FlexArg<uapi::RegListHead, std::uint64_t>& list) {
+    const std::uint64_t n = list.head().n < list.capacity() ? list.head().n : list.capacity();
+    auto ids = list.entries(static_cast<std::size_t>(n));
+    return std::vector<std::uint64_t>(ids.begin(), ids.end());
+}
+
 /// What a kicker shares with its vCPU: the kvm_run mapping (kept alive while
 /// any kicker exists, so a late kick never writes to unmapped memory) and the
 /// thread that last called run().
@@ -221,8 +229,7 @@ public:
         auto r = sys::ioctl(fd_.get(), uapi::get_reg_list, "KVM_GET_REG_LIST", list.arg(),
                             [&] { return trace::Args().dec("n", n).take(); });
         if (!r) return unexpected<Error>(std::move(r).error());
-        auto ids = list.entries(list.head().n);
-        return std::vector<std::uint64_t>(ids.begin(), ids.end());
+        return detail::reg_list_ids(list);
     }
 
     /// KVM_GET_MP_STATE: KVM_MP_STATE_RUNNABLE, _STOPPED (arm64 powered off), ...
