@@ -56,7 +56,9 @@ int main(int argc, char** argv) {
     if (!ram) return vmm::report("adding guest RAM", ram.error());
     vmm::note("RAM: " + std::to_string(ram->size >> 20) + " MiB at " + kvmxx::trace::hex(ram->gpa) + ", slot " +
                std::to_string(ram->slot));
-    auto cpus = vmm::create_vcpus(*vm, opt->cpus);
+    auto features = vmm::cpu_features(*kvm, *opt);
+    if (!features) return vmm::report(features.error());
+    auto cpus = vmm::create_vcpus(*vm, opt->cpus, *features);
     if (!cpus) return vmm::report(cpus.error());
     vmm::Gic gic(opt->cpus);
     auto vgic = gic.create(*vm);

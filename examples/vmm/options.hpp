@@ -15,13 +15,18 @@ namespace vmm {
 
 inline constexpr const char* usage =
     "usage: kvmxx-vmm --kernel Image [--initrd FILE] [--cmdline STR] [--cpus N] [--memory SIZE]\n"
-    "                 [--device vfio:BDF]... [--allow-reset] [--trace] [--help]\n"
+    "                 [--device vfio:BDF]... [--sve|--no-sve] [--sve-lengths BITS,...]\n"
+    "                 [--ptrauth|--no-ptrauth] [--allow-reset] [--trace] [--help]\n"
     "  --kernel   an uncompressed arm64 Linux Image\n"
     "  --initrd   an initramfs, passed to the kernel through the device tree\n"
     "  --cmdline  kernel command line (default: \"console=ttyAMA0\")\n"
     "  --cpus     vCPUs, 1..8 (default 1)\n"
     "  --memory   guest RAM: bytes or with a K, M or G suffix, at least 64M (default 256M)\n"
     "  --device   pass a PCI device bound to vfio-pci through, e.g. vfio:0000:00:04.0\n"
+    "  --sve      give the guest SVE (default: where the host has it); --no-sve: never\n"
+    "  --sve-lengths  the vector lengths the guest may use, in bits, e.g. 128,256 (implies --sve;\n"
+    "             KVM takes the host's lengths up to a maximum)\n"
+    "  --ptrauth  give the guest pointer authentication (default: where the host has it); --no-ptrauth: never\n"
     "  --allow-reset  exit 0 when the guest resets (default: exit 3, as a panic with panic=N resets)\n"
     "  --trace    print every KVM/VFIO ioctl, decoded, and what the VMM does\n"
     "exit status: 0 the guest powered off, 1 a VMM or KVM error, 2 bad input, 3 the guest reset,\n"
@@ -34,6 +39,9 @@ struct Options {
     unsigned cpus = 1;
     std::uint64_t memory = 256ull << 20;
     std::vector<std::string> devices;  ///< PCI addresses
+    std::optional<bool> sve;            ///< unset: where the host has it
+    std::vector<unsigned> sve_lengths;  ///< bits; empty: all the host's
+    std::optional<bool> ptrauth;        ///< unset: where the host has it
     bool allow_reset = false;  ///< a guest reset is a clean exit (else exit_reset)
     bool trace = false;
     bool help = false;
@@ -67,6 +75,22 @@ inline std::optional<std::uint64_t> parse_size(std::string_view s) {
     return v << shift;
 }
 
+/// "128,256" → {128, 256}: SVE vector lengths in bits, each a multiple of 128 up
+/// to 2048; else why not.
+inline kvmxx::expected<std::vector<unsigned>, std::string> parse_sve_lengths(std::string_view s) {
+    std::vector<unsigned> out;
+    while (true) {
+        const auto comma = s.find(',');
+        const std::string_view item = s.substr(0, comma);
+        const auto n = parse_size(item);
+        if (!n || item.find_first_not_of("0123456789") != std::string_view::npos || *n == 0 || *n % 128 || *n > 2048)
+            return kvmxx::unexpected<std::string>("'" + std::string(item) + "' is not a vector length: give multiples of 128 up to 2048");
+        out.push_back(static_cast<unsigned>(*n));
+        if (comma == std::string_view::npos) return out;
+        s.remove_prefix(comma + 1);
+    }
+}
+
 /// Parses argv[1..]; a mistake is a bad_input error of one line.
 inline kvmxx::Result<Options> parse_options(const std::vector<std::string>& args) {
     Options o;
@@ -86,6 +110,16 @@ inline kvmxx::Result<Options> parse_options(const std::vector<std::string>& args
             o.trace = true;
         } else if (a == "--allow-reset") {
             o.allow_reset = true;
+        } else if (a == "--sve" || a == "--no-sve") {
+            o.sve = a == "--sve";
+        } else if (a == "--ptrauth" || a == "--no-ptrauth") {
+            o.ptrauth = a == "--ptrauth";
+        } else if (a == "--sve-lengths") {
+            auto v = value("a list of bits, e.g. 128,256");
+            if (!v) return bad_input(error);
+            auto lengths = parse_sve_lengths(*v);
+            if (!lengths) return bad_input("--sve-lengths " + *v + ": " + lengths.error());
+            o.sve_lengths = *lengths;
         } else if (a == "--kernel") {
             if (auto v = value("a file")) o.kernel = *v; else return bad_input(error);
         } else if (a == "--initrd") {
@@ -125,6 +159,8 @@ inline kvmxx::Result<Options> parse_options(const std::vector<std::string>& args
             return bad_input("unknown option '" + a + "' (see --help)");
         }
     }
+    if (!o.sve_lengths.empty() && o.sve == false)
+        return bad_input("--sve-lengths with --no-sve: give one or the other");
     if (!o.help && o.kernel.empty()) {
         return bad_input("--kernel is missing: give an arm64 Image (see --help)");
     }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "errors.hpp"
+#include "options.hpp"
 
 #include <kvmxx/kvmxx.hpp>
 
@@ -31,11 +32,35 @@
 
 namespace vmm {
 
-/// vCPUs 0..n-1; the secondaries powered off until the guest's PSCI CPU_ON.
-inline kvmxx::Result<std::vector<kvmxx::Vcpu>> create_vcpus(kvmxx::Vm& vm, unsigned n) {
+/// The guest CPU's optional features: SVE and pointer authentication where the
+/// host's KVM has them (KVM_CAP_ARM_SVE, KVM_CAP_ARM_PTRAUTH_*), unless refused
+/// (--no-sve, --no-ptrauth); asking for one the host lacks is bad input. The
+/// guest learns of them from its ID registers, as on hardware.
+inline kvmxx::Result<kvmxx::arm64::VcpuFeatures> cpu_features(const kvmxx::Kvm& kvm, const Options& o) {
+    kvmxx::arm64::VcpuFeatures f;
+    const bool host_sve = kvm.has(kvmxx::Cap::ArmSve);
+    const bool host_ptrauth = kvm.has(kvmxx::Cap::ArmPtrauthAddress) && kvm.has(kvmxx::Cap::ArmPtrauthGeneric);
+    const bool want_sve = o.sve.value_or(host_sve || !o.sve_lengths.empty());
+    if (want_sve && !host_sve) return bad_input("--sve: this host's KVM has no SVE (KVM_CAP_ARM_SVE); drop the option");
+    if (o.ptrauth.value_or(false) && !host_ptrauth)
+        return bad_input("--ptrauth: this host's KVM has no pointer authentication (KVM_CAP_ARM_PTRAUTH_*); drop the option");
+    f.sve = want_sve;
+    f.ptrauth = o.ptrauth.value_or(host_ptrauth);
+    if (!o.sve_lengths.empty()) {
+        auto l = kvmxx::arm64::SveVectorLengths::of_bits(o.sve_lengths);
+        if (!l) return context("--sve-lengths", l.error());
+        f.sve_lengths = *l;
+    }
+    note(std::string("vCPU features: SVE ") + (f.sve ? "on" : "off") + ", pointer authentication " + (f.ptrauth ? "on" : "off"));
+    return f;
+}
+
+/// vCPUs 0..n-1 with `features`; the secondaries powered off until the guest's PSCI CPU_ON.
+inline kvmxx::Result<std::vector<kvmxx::Vcpu>> create_vcpus(kvmxx::Vm& vm, unsigned n, kvmxx::arm64::VcpuFeatures features) {
     std::vector<kvmxx::Vcpu> cpus;
     for (unsigned i = 0; i < n; ++i) {
-        auto cpu = vm.create_vcpu(i, {.power_off = i != 0});
+        features.power_off = i != 0;
+        auto cpu = vm.create_vcpu(i, features);
         if (!cpu) return context("creating a vCPU", cpu.error());
         cpus.push_back(std::move(*cpu));
     }

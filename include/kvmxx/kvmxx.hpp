@@ -24,6 +24,7 @@
 #include "vm.hpp"
 #include "kvm.hpp"
 #include "arm64/regs.hpp"
+#include "arm64/sve.hpp"
 #include "arm64/gic.hpp"
 #include "arm64/vgic.hpp"
 #include "x86/cpuid.hpp"

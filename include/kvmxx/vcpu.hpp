@@ -17,6 +17,7 @@
 #pragma once
 
 #include "arm64/regs.hpp"
+#include "arm64/sve.hpp"
 #include "config.hpp"
 #include "device.hpp"
 #include "error.hpp"
@@ -39,6 +40,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -135,6 +137,9 @@ struct VcpuFeatures {
     bool pmu_v3 = false;
     bool sve = false;        ///< also finalizes SVE after init
     bool ptrauth = false;    ///< address + generic pointer authentication
+    /// With `sve`: the vector lengths the guest may use (KVM_REG_ARM64_SVE_VLS);
+    /// none = every length the host has.
+    std::optional<SveVectorLengths> sve_lengths{};
 
     void apply(kvm_vcpu_init& init) const noexcept {
         auto set = [&](unsigned bit) { init.features[bit / 32] |= 1u << (bit % 32); };
@@ -256,19 +261,56 @@ public:
     }
 
 #if KVMXX_ARCH_ARM64
-    /// KVM_ARM_VCPU_INIT with `init` (usually from Vm::preferred_target);
-    /// then KVM_ARM_VCPU_FINALIZE for SVE when asked.
-    [[nodiscard]] Result<> init(const kvm_vcpu_init& init) {
+    /// KVM_ARM_VCPU_INIT with `init` (usually from Vm::preferred_target). For an
+    /// SVE vCPU (feature KVM_ARM_VCPU_SVE), then `sve_lengths` if given
+    /// (set_sve_vector_lengths) and KVM_ARM_VCPU_FINALIZE (finalize_sve).
+    ///
+    ///     auto init = vm.preferred_target({.sve = true});
+    ///     cpu.init(*init, kvmxx::arm64::SveVectorLengths::of_bits({128, 256}).value());
+    [[nodiscard]] Result<> init(const kvm_vcpu_init& init, const std::optional<arm64::SveVectorLengths>& sve_lengths = {}) {
         auto r = sys::ioctl(fd_.get(), KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init, [&] {
             return trace::Args().raw(describe_vcpu()).dec("target", init.target).hex("features", init.features[0]).take();
         });
         if (!r) return unexpected<Error>(std::move(r).error());
-        if (init.features[0] & (1u << KVM_ARM_VCPU_SVE)) {
-            int what = KVM_ARM_VCPU_SVE;
-            auto f = sys::ioctl(fd_.get(), KVM_ARM_VCPU_FINALIZE, "KVM_ARM_VCPU_FINALIZE", &what);
-            if (!f) return unexpected<Error>(std::move(f).error());
+        if (!(init.features[0] & (1u << KVM_ARM_VCPU_SVE))) {
+            if (sve_lengths) return fail("KVM_ARM_VCPU_INIT", EINVAL, "SVE vector lengths given for a vCPU without the SVE feature");
+            return {};
         }
-        return {};
+        if (sve_lengths)
+            if (auto v = set_sve_vector_lengths(*sve_lengths); !v) return v;
+        return finalize_sve();
+    }
+
+    /// KVM_GET_ONE_REG(KVM_REG_ARM64_SVE_VLS): the vector lengths of an SVE vCPU —
+    /// the host's until set_sve_vector_lengths, what it was set to after.
+    [[nodiscard]] Result<arm64::SveVectorLengths> sve_vector_lengths() const {
+        arm64::SveVectorLengths::Words w{};
+        auto r = get_one_reg(arm64::sve::vls_id, {reinterpret_cast<std::uint8_t*>(w.data()), sizeof w});
+        if (!r) return unexpected<Error>(std::move(r).error());
+        return arm64::SveVectorLengths(w);
+    }
+
+    /// KVM_SET_ONE_REG(KVM_REG_ARM64_SVE_VLS), between KVM_ARM_VCPU_INIT and
+    /// finalize_sve (EPERM after). KVM takes the host's lengths up to a maximum,
+    /// none left out below it (arch/arm64/kvm/guest.c): an EINVAL says so, with
+    /// the host's set.
+    [[nodiscard]] Result<> set_sve_vector_lengths(const arm64::SveVectorLengths& lengths) {
+        const auto& w = lengths.words();
+        auto r = set_one_reg(arm64::sve::vls_id, {reinterpret_cast<const std::uint8_t*>(w.data()), sizeof w});
+        if (r || r.error().errnum() != EINVAL) return r;
+        auto host = sve_vector_lengths();
+        return fail("KVM_SET_ONE_REG", EINVAL,
+                    "SVE vector lengths " + lengths.to_string() + " bits: KVM takes the host's lengths (" +
+                        (host ? host->to_string() : std::string("unknown")) + ") up to a maximum, none left out below it");
+    }
+
+    /// KVM_ARM_VCPU_FINALIZE(KVM_ARM_VCPU_SVE): fixes the vector lengths; the Z, P
+    /// and FFR registers exist from here. Vcpu::init calls it for an SVE vCPU.
+    [[nodiscard]] Result<> finalize_sve() {
+        int what = KVM_ARM_VCPU_SVE;
+        return sys::ioctl(fd_.get(), KVM_ARM_VCPU_FINALIZE, "KVM_ARM_VCPU_FINALIZE", &what,
+                          [&] { return describe_vcpu() + " feature=sve"; })
+            .transform([](int) {});
     }
 #endif
 

@@ -279,7 +279,7 @@ public:
         if (!init) return unexpected<Error>(std::move(init).error());
         auto cpu = create_uninitialized_vcpu(id);
         if (!cpu) return cpu;
-        auto r = cpu->init(*init);
+        auto r = cpu->init(*init, features.sve_lengths);
         if (!r) return unexpected<Error>(std::move(r).error());
         return cpu;
     }

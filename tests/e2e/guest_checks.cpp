@@ -14,11 +14,18 @@
 //   nvme-msix     the nvme driver's interrupts are MSI-X, and they fired
 //   cpu1-online   the second vCPU, offline at boot (maxcpus=1), comes online (PSCI CPU_ON)
 //
+//   sve / no-sve  with kvmxx_sve=BITS on the kernel command line: the guest has SVE
+//                 (/proc/cpuinfo), and its longest vector is BITS (prctl PR_SVE_SET_VL,
+//                 then RDVL); with kvmxx_sve=0 it has no SVE at all
+//   ptrauth / no-ptrauth  with kvmxx_ptrauth=1 (or 0): paca and pacg in /proc/cpuinfo (or not)
+//
 // `guest_checks --empty-bus` (a VMM started with no --device) instead checks:
 //   empty-pci-bus the PCI host bridge was probed (bus 0000:00 exists) and holds no device
+// (and the SVE and ptrauth checks above).
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -227,6 +234,50 @@ int intx_rate(int rounds) {
     return 0;
 }
 
+/// The Features line of /proc/cpuinfo, with a space at each end.
+std::string cpu_features() {
+    std::ifstream info("/proc/cpuinfo");
+    for (std::string l; std::getline(info, l);)
+        if (l.rfind("Features", 0) == 0) return " " + l.substr(l.find(':') + 1) + " ";
+    return "";
+}
+
+/// kvmxx_sve=BITS (the longest vector length the VMM allowed) or 0 (SVE refused):
+/// what the guest's kernel tells its programs, and what the CPU does.
+void check_sve(const char* expected) {
+    const unsigned want = static_cast<unsigned>(std::atoi(expected));
+    const bool listed = cpu_features().find(" sve ") != std::string::npos;
+    if (want == 0) {
+        const int vl = prctl(PR_SVE_GET_VL);
+        result(!listed && vl < 0, "no-sve", std::string(listed ? "sve listed" : "no sve in /proc/cpuinfo") +
+               ", PR_SVE_GET_VL " + (vl < 0 ? std::string("refused: ") + std::strerror(errno) : std::to_string(vl)));
+        return;
+    }
+    // Ask for the architecture's longest (2048 bits): the kernel gives the longest the CPU has.
+    const int set = prctl(PR_SVE_SET_VL, 256);
+    std::uint64_t rdvl = 0;
+    if (set > 0) asm volatile(".arch_extension sve\n\trdvl %0, #1" : "=r"(rdvl));
+    const unsigned bytes = set > 0 ? static_cast<unsigned>(set & PR_SVE_VL_LEN_MASK) : 0;
+    result(listed && bytes * 8 == want && rdvl == bytes, "sve",
+           std::string(listed ? "sve" : "no sve") + " in /proc/cpuinfo, longest vector " + std::to_string(bytes * 8) +
+               " bits (want " + std::to_string(want) + "), RDVL " + std::to_string(rdvl) + " bytes");
+}
+
+/// kvmxx_ptrauth=1 or 0: address and generic authentication listed, or neither.
+void check_ptrauth(const char* expected) {
+    const bool want = std::strcmp(expected, "1") == 0;
+    const auto f = cpu_features();
+    const bool paca = f.find(" paca ") != std::string::npos, pacg = f.find(" pacg ") != std::string::npos;
+    result(want ? paca && pacg : !paca && !pacg, want ? "ptrauth" : "no-ptrauth",
+           std::string("paca ") + (paca ? "listed" : "absent") + ", pacg " + (pacg ? "listed" : "absent"));
+}
+
+/// The checks any boot can ask for on the kernel command line.
+void check_cpu_features() {
+    if (const char* sve = std::getenv("kvmxx_sve")) check_sve(sve);
+    if (const char* ptrauth = std::getenv("kvmxx_ptrauth")) check_ptrauth(ptrauth);
+}
+
 /// With no --device, the guest still finds a host bridge, and nothing on its bus.
 void check_empty_bus() {
     std::error_code ec;
@@ -243,6 +294,7 @@ int main(int argc, char** argv) {
     if (argc == 3 && std::strcmp(argv[1], "--intx-rate") == 0) return intx_rate(std::atoi(argv[2]));
     if (argc == 2 && std::strcmp(argv[1], "--empty-bus") == 0) {
         check_empty_bus();
+        check_cpu_features();
         std::printf("e2e: guest checks done, %d failed\n", failures);
         return failures == 0 ? 0 : 1;
     }
@@ -259,6 +311,7 @@ int main(int argc, char** argv) {
     }
     if (!nvme.empty()) check_nvme();
     check_cpu1();
+    check_cpu_features();
     std::printf("e2e: guest checks done, %d failed\n", failures);
     return failures == 0 ? 0 : 1;
 }

@@ -18,8 +18,9 @@ check() {  # check NAME EXPECTED_TEXT COMMAND...: exit status != 0 and one line 
 }
 
 # 1. The main event: both devices, 2 vCPUs (the second started by the guest).
-$vmm $boot --cpus 2 --cmdline "console=ttyAMA0 rdinit=/init panic=-1 maxcpus=1 loglevel=4" \
-    --device vfio:0000:00:03.0 --device vfio:0000:00:04.0 $E2E_VMM_ARGS
+#    SVE limited to 128 and 256 bits, pointer authentication by default.
+$vmm $boot --cpus 2 --cmdline "console=ttyAMA0 rdinit=/init panic=-1 maxcpus=1 loglevel=4 kvmxx_sve=256 kvmxx_ptrauth=1" \
+    --sve-lengths 128,256 --device vfio:0000:00:03.0 --device vfio:0000:00:04.0 $E2E_VMM_ARGS
 rc=$?
 if [ $rc -eq 0 ]; then echo "e2e: PASS vmm-exit — kvmxx-vmm exited 0 after the guest powered off"
 else echo "e2e: FAIL vmm-exit — kvmxx-vmm exited $rc"; fi
@@ -40,8 +41,11 @@ if [ $rc -eq 0 ] && grep -q "Kernel panic" reset.out; then
 else echo "e2e: FAIL reset-allowed — exit $rc with --allow-reset (want 0): $(tail -2 reset.out | tr '\n' ' ')"; fi
 rm -f reset.out
 
-# 1c. No --device: the guest still finds a PCI host bridge, with an empty bus.
-$vmm $boot --cmdline "console=ttyAMA0 rdinit=/init panic=-1 loglevel=4 kvmxx_checks=--empty-bus" >empty.out 2>&1 </dev/null
+# 1c. No --device: the guest still finds a PCI host bridge, with an empty bus;
+#     and no SVE or pointer authentication when refused.
+$vmm $boot --no-sve --no-ptrauth \
+    --cmdline "console=ttyAMA0 rdinit=/init panic=-1 loglevel=4 kvmxx_checks=--empty-bus kvmxx_sve=0 kvmxx_ptrauth=0" \
+    >empty.out 2>&1 </dev/null
 rc=$?
 grep -E '^e2e: ' empty.out | tr -d '\r'
 [ $rc -eq 0 ] || echo "e2e: FAIL empty-pci-bus — kvmxx-vmm exited $rc: $(tail -2 empty.out | tr '\n' ' ')"
@@ -75,6 +79,8 @@ check zero-cpus "--cpus 0" $vmm --kernel Image --cpus 0
 check too-many-cpus "--cpus 99" $vmm --kernel Image --cpus 99
 check unknown-option "unknown option" $vmm --kernel Image --frobnicate
 check no-such-device "no PCI device 0000:00:1f.0" $vmm $boot --device vfio:0000:00:1f.0
+check sve-lengths-gap "KVM takes the host's lengths" $vmm $boot --sve-lengths 128,512
+check sve-lengths-not-a-length "'100' is not a vector length" $vmm $boot --sve-lengths 128,100
 check device-twice "--device vfio:0000:00:04.0 is given twice" $vmm $boot --device vfio:0000:00:04.0 --device vfio:0000:00:04.0
 check not-on-vfio-pci "bind it to vfio-pci" $vmm $boot --device vfio:0000:00:05.1
 check non-viable-group "not viable" $vmm $boot --device vfio:0000:00:05.0

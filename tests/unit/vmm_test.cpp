@@ -52,6 +52,15 @@ TEST(VmmOptions, ParsesEveryOptionAndSizes) {
     EXPECT_TRUE(o->trace);
     EXPECT_TRUE(o->allow_reset);
     EXPECT_FALSE(parse({"--kernel", "Image"}, e)->allow_reset);  // a reset is a failure unless asked
+    // SVE and pointer authentication: unset means "where the host has them".
+    EXPECT_FALSE(parse({"--kernel", "Image"}, e)->sve.has_value());
+    auto cpu = parse({"--kernel", "Image", "--no-sve", "--ptrauth"}, e);
+    ASSERT_TRUE(cpu) << e;
+    EXPECT_EQ(cpu->sve, false);
+    EXPECT_EQ(cpu->ptrauth, true);
+    auto lengths = parse({"--kernel", "Image", "--sve-lengths", "128,256,2048"}, e);
+    ASSERT_TRUE(lengths) << e;
+    EXPECT_EQ(lengths->sve_lengths, (std::vector<unsigned>{128, 256, 2048}));
     EXPECT_EQ(vmm::parse_size("256M"), 256ull << 20);
     EXPECT_EQ(vmm::parse_size("4096"), 4096u);
     EXPECT_FALSE(vmm::parse_size("12Q"));
@@ -78,6 +87,12 @@ TEST(VmmOptions, BadInputIsOneLineSayingWhatToDo) {
     EXPECT_FALSE(parse({"--kernel", "I", "--device", "vfio:0000:00:04.0", "--device", "vfio:0000:00:03.0",
                         "--device", "vfio:0000:00:04.0"}, e));
     EXPECT_EQ(e, "--device vfio:0000:00:04.0 is given twice; pass each device once");
+    for (const char* bad : {"128,100", "128,", "0", "4096", "256k", "-128"}) {
+        EXPECT_FALSE(parse({"--kernel", "I", "--sve-lengths", bad}, e)) << bad;
+        EXPECT_NE(e.find("is not a vector length: give multiples of 128 up to 2048"), std::string::npos) << e;
+    }
+    EXPECT_FALSE(parse({"--kernel", "I", "--sve-lengths", "128", "--no-sve"}, e));
+    EXPECT_EQ(e, "--sve-lengths with --no-sve: give one or the other");
     EXPECT_TRUE(parse({"--help"}, e)->help);
 }
 
