@@ -119,21 +119,24 @@ inline kvmxx::Result<BootLayout> plan_boot(std::uint64_t ram_base, std::uint64_t
     constexpr std::uint64_t align = 2 << 20;
     auto up = [](std::uint64_t v, std::uint64_t a) { return (v + a - 1) & ~(a - 1); };
     BootLayout l{};
-    l.kernel = ram_base + image.text_offset;
-    const std::uint64_t kernel_end = l.kernel + image.image_size;
     if (dtb_size > align || ram_size < 2 * align)
         return bad_input("the device tree needs the last 2 MiB of RAM; give the guest more memory");
     l.dtb = ram_base + ram_size - align;
+    // Compared as sizes, never as sums: a header's text_offset and image_size are
+    // any 64-bit values, and ram_base + text_offset + image_size may wrap.
+    const std::uint64_t before_dtb = ram_size - align;
+    if (image.text_offset > before_dtb || image.image_size > before_dtb - image.text_offset)
+        return bad_input("the kernel does not fit in " + std::to_string(ram_size >> 20) +
+                         " MiB of RAM; give --memory more");
+    l.kernel = ram_base + image.text_offset;
+    const std::uint64_t kernel_end = l.kernel + image.image_size;
     if (initrd_size) {
         l.initrd = up(kernel_end, align);
         l.initrd_size = initrd_size;
-        if (l.initrd + initrd_size > l.dtb)
+        if (l.initrd > l.dtb || initrd_size > l.dtb - l.initrd)
             return bad_input("the kernel (" + std::to_string(image.image_size >> 20) + " MiB) and the initrd (" +
                              std::to_string(initrd_size >> 20) + " MiB) do not fit in " +
                              std::to_string(ram_size >> 20) + " MiB of RAM with the device tree; give --memory more");
-    } else if (kernel_end > l.dtb) {
-        return bad_input("the kernel does not fit in " + std::to_string(ram_size >> 20) +
-                         " MiB of RAM; give --memory more");
     }
     return l;
 }

@@ -177,7 +177,7 @@ private:
     /// an empty slot, a misaligned or oversized access).
     PciFunction* decode(std::uint64_t offset, std::size_t width) const {
         const auto bus = offset >> 20, device = (offset >> 15) & 31, function = (offset >> 12) & 7;
-        if (bus != 0 || function != 0 || width > 4 || offset % width != 0) return nullptr;
+        if (bus != 0 || function != 0 || width == 0 || width > 4 || offset % width != 0) return nullptr;
         return functions_[device];
     }
     void bar_access(std::uint64_t gpa, std::span<std::uint8_t> data, bool is_write) {

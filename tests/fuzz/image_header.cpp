@@ -28,10 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const std::uint64_t ram = vmm::board::ram_base, end = ram + ram_size;
     using u128 = unsigned __int128;
-    // Known, reported, not fixed here (loader.hpp is another change's): plan_boot
-    // adds text_offset and image_size without an overflow check, so a header whose
-    // sum wraps past 2^64 is planned at a wrapped address (docs/reliability.md).
-    if (u128{ram} + h->text_offset + h->image_size + initrd_size + (4 << 20) > ~std::uint64_t{0}) return 0;
     auto plan = vmm::plan_boot(ram, ram_size, *h, initrd_size, vmm::BootImages::dtb_max);
     if (!plan) return 0;
     FUZZ_CHECK(plan->kernel >= ram && u128{plan->kernel} + h->image_size <= plan->dtb);

@@ -169,6 +169,15 @@ TEST(VmmLoader, PlacesKernelInitrdAndDtbOrSaysTheyDoNotFit) {
     EXPECT_EQ(l->dtb, 0x4000'0000u + (254 << 20));
     EXPECT_FALSE(plan_boot(0x4000'0000, 64 << 20, h, 30 << 20, 64 << 10, why));
     EXPECT_NE(why.find("do not fit"), std::string::npos);
+    // A header's sizes are anything: sums that would wrap past 2^64 are refused,
+    // never planned at a wrapped address below RAM (found by the image_header fuzzer).
+    for (const vmm::ImageHeader& huge : {vmm::ImageHeader{0, ~0ull - (1 << 20), 0}, vmm::ImageHeader{~0ull - 0x1000, 0x2000, 0},
+                                         vmm::ImageHeader{254ull << 20, 1, 0}}) {
+        EXPECT_FALSE(plan_boot(0x4000'0000, 256 << 20, huge, 0, 64 << 10, why)) << huge.text_offset << " " << huge.image_size;
+        EXPECT_EQ(why, "the kernel does not fit in 256 MiB of RAM; give --memory more");
+    }
+    EXPECT_FALSE(plan_boot(0x4000'0000, 256 << 20, h, ~0ull - (4 << 20), 64 << 10, why)) << "an initrd of 2^64 bytes";
+    EXPECT_NE(why.find("do not fit"), std::string::npos);
 }
 
 std::uint32_t be32(const std::vector<std::uint8_t>& v, std::size_t at) {
