@@ -4,6 +4,7 @@
 //   options.hpp   the command line          loader.hpp  the arm64 boot protocol
 //   passthrough.hpp  VFIO devices → the guest's PCI bus (vfio_pci.hpp and its parts)
 //   board.hpp     where everything sits     dtb.hpp     the device tree
+//   console.hpp   where the console goes and what is typed into it
 //   gic.hpp, pl011.hpp, boot_timer.hpp, pci_host.hpp  the devices, each with its
 //                 MMIO range, its interrupt and its device-tree node (device.hpp)
 //   vcpu.hpp      the vCPU threads and how the run ends
@@ -13,6 +14,7 @@
 // kvmxx-vmm --kernel Image --initrd initramfs.cpio --cpus 2 --memory 256M --device vfio:0000:00:04.0
 #include "board.hpp"
 #include "boot_timer.hpp"
+#include "console.hpp"
 #include "dtb.hpp"
 #include "errors.hpp"
 #include "gic.hpp"
@@ -38,6 +40,9 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (opt->trace) kvmxx::trace::enable();
+
+    auto console = vmm::Console::open(opt->console);
+    if (!console) return vmm::report(console.error());
 
     // The kernel and initrd, checked and placed before anything is created.
     auto images = vmm::BootImages::load(opt->kernel, opt->initrd, vmm::board::ram_base, opt->memory);
@@ -66,7 +71,10 @@ int main(int argc, char** argv) {
 
     // The devices: the console, the boot timer, and the PCI host with the
     // passed-through devices at their slots (guest RAM in the IOMMU first).
-    vmm::Pl011 uart(vmm::board::uart.base, vmm::board::uart_spi, stdout);
+    vmm::Pl011 uart(vmm::board::uart.base, vmm::board::uart_spi, (*console)->output());
+    uart.connect_irq([&vm = *vm](bool level) {  // a level SPI: raised while input waits
+        (void)vm.irq_line(kvmxx::arm64::irq_line_spi(kvmxx::arm64::spi_intid(vmm::board::uart_spi)), level);
+    });
     vmm::BootTimer boot_timer(vmm::board::boot_timer.base, started);
     vmm::PciHost pci({vmm::board::pci_ecam, vmm::board::pci_mmio32, vmm::board::pci_mmio64,
                       vmm::board::pci_intx_spi_base});
@@ -89,7 +97,10 @@ int main(int argc, char** argv) {
     vmm::RunPolicy policy{.allow_reset = opt->allow_reset, .printed = [&] { return uart.printed(); }};
     if (opt->cmdline.find("earlycon") != std::string::npos)
         policy.quiet_hint = "the guest has printed nothing in 10 s, even with earlycon: is --kernel built for this machine?";
+    policy.quit_requested = [&] { return (*console)->quit_requested(); };
+    (*console)->start_input(uart);
     const int status = vmm::run_vcpus(*cpus, bus, policy);
+    (*console)->stop();  // the input thread ends before the UART it feeds
     boot_timer.report_end();
     return status;
 }

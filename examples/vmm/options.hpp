@@ -16,7 +16,8 @@ namespace vmm {
 inline constexpr const char* usage =
     "usage: kvmxx-vmm --kernel Image [--initrd FILE] [--cmdline STR] [--cpus N] [--memory SIZE]\n"
     "                 [--device vfio:BDF]... [--sve|--no-sve] [--sve-lengths BITS,...]\n"
-    "                 [--ptrauth|--no-ptrauth] [--allow-reset] [--trace] [--help]\n"
+    "                 [--ptrauth|--no-ptrauth] [--console stdio|none|file:PATH] [--allow-reset]\n"
+    "                 [--trace] [--help]\n"
     "  --kernel   an uncompressed arm64 Linux Image\n"
     "  --initrd   an initramfs, passed to the kernel through the device tree\n"
     "  --cmdline  kernel command line (default: \"console=ttyAMA0\")\n"
@@ -27,6 +28,8 @@ inline constexpr const char* usage =
     "  --sve-lengths  the vector lengths the guest may use, in bits, e.g. 128,256 (implies --sve;\n"
     "             KVM takes the host's lengths up to a maximum)\n"
     "  --ptrauth  give the guest pointer authentication (default: where the host has it); --no-ptrauth: never\n"
+    "  --console  the guest's console: stdio (default; a terminal goes raw, Ctrl-A x quits),\n"
+    "             none, or file:PATH (output appended, no input)\n"
     "  --allow-reset  exit 0 when the guest resets (default: exit 3, as a panic with panic=N resets)\n"
     "  --trace    print every KVM/VFIO ioctl, decoded, and what the VMM does\n"
     "exit status: 0 the guest powered off, 1 a VMM or KVM error, 2 bad input, 3 the guest reset,\n"
@@ -42,6 +45,7 @@ struct Options {
     std::optional<bool> sve;            ///< unset: where the host has it
     std::vector<unsigned> sve_lengths;  ///< bits; empty: all the host's
     std::optional<bool> ptrauth;        ///< unset: where the host has it
+    std::string console = "stdio";      ///< stdio, none or file:PATH (console.hpp checks it)
     bool allow_reset = false;  ///< a guest reset is a clean exit (else exit_reset)
     bool trace = false;
     bool help = false;
@@ -120,6 +124,8 @@ inline kvmxx::Result<Options> parse_options(const std::vector<std::string>& args
             auto lengths = parse_sve_lengths(*v);
             if (!lengths) return bad_input("--sve-lengths " + *v + ": " + lengths.error());
             o.sve_lengths = *lengths;
+        } else if (a == "--console") {
+            if (auto v = value("stdio, none or file:PATH")) o.console = *v; else return bad_input(error);
         } else if (a == "--kernel") {
             if (auto v = value("a file")) o.kernel = *v; else return bad_input(error);
         } else if (a == "--initrd") {

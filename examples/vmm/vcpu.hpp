@@ -127,9 +127,10 @@ inline void vcpu_loop(kvmxx::Vcpu& cpu, kvmxx::MmioBus& bus, Stop& stop, bool al
 /// How a run is watched.
 struct RunPolicy {
     bool allow_reset = false;           ///< a guest reset is exit 0, not exit_reset
-    std::function<bool()> printed;      ///< whether the guest's console has said anything
+    std::function<bool()> printed{};    ///< whether the guest's console has said anything
     std::string quiet_hint = "the guest has printed nothing in 10 s; add earlycon to --cmdline to see its earliest output";
     std::chrono::seconds quiet_after{10};
+    std::function<bool()> quit_requested{};  ///< the console's quit sequence (Ctrl-A x)
 };
 
 /// Runs every vCPU on its own thread until the run ends (see the top); returns
@@ -153,6 +154,10 @@ inline int run_vcpus(std::span<kvmxx::Vcpu> cpus, kvmxx::MmioBus& bus, const Run
         if (int sig = sigtimedwait(&signals, nullptr, &tick); sig > 0) {
             std::fprintf(stderr, "kvmxx-vmm: %s: stopping the guest\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
             stop.request(128 + sig);
+        }
+        if (policy.quit_requested && policy.quit_requested()) {
+            std::fputs("kvmxx-vmm: Ctrl-A x: stopping the guest\r\n", stderr);
+            stop.request(exit_powered_off);
         }
         if (!hinted && std::chrono::steady_clock::now() - started >= policy.quiet_after) {
             hinted = true;  // once: a guest that is only slow is not told twice

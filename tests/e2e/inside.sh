@@ -20,7 +20,7 @@ check() {  # check NAME EXPECTED_TEXT COMMAND...: exit status != 0 and one line 
 # 1. The main event: both devices, 2 vCPUs (the second started by the guest).
 #    SVE limited to 128 and 256 bits, pointer authentication by default.
 $vmm $boot --cpus 2 --cmdline "console=ttyAMA0 rdinit=/init panic=-1 maxcpus=1 loglevel=4 kvmxx_sve=256 kvmxx_ptrauth=1" \
-    --sve-lengths 128,256 --device vfio:0000:00:03.0 --device vfio:0000:00:04.0 $E2E_VMM_ARGS
+    --sve-lengths 128,256 --device vfio:0000:00:03.0 --device vfio:0000:00:04.0 $E2E_VMM_ARGS </dev/null
 rc=$?
 if [ $rc -eq 0 ]; then echo "e2e: PASS vmm-exit — kvmxx-vmm exited 0 after the guest powered off"
 else echo "e2e: FAIL vmm-exit — kvmxx-vmm exited $rc"; fi
@@ -62,6 +62,60 @@ if [ $rc -eq 143 ] && [ "$hints" -eq 1 ]; then
 else echo "e2e: FAIL quiet-guest-hint — exit $rc (want 143), $hints hint line(s): $(tr '\n' ' ' <quiet.out)"; fi
 rm -f quiet.Image quiet.out
 
+# 1e. The console takes input: a shell in the guest (kvmxx_shell=1), typed into
+#     through a pipe, then through a pseudo-terminal as a person would (pty_run:
+#     tests/e2e/pty_run.cpp, a script(1) of our own; the emulated host has none).
+shell_boot="$vmm --kernel Image --initrd guest.cpio --memory 256M"
+shell_cmdline="console=ttyAMA0 rdinit=/init panic=-1 loglevel=1 kvmxx_shell=1"
+wait_for() {  # wait_for FILE LINE SECONDS: until FILE has LINE (CRs ignored) as a whole line
+    i=0; while [ $i -lt $(( $3 * 2 )) ]; do tr -d '\r' <"$1" | grep -qx -- "$2" && return 0; sleep 0.5; i=$((i + 1)); done
+    return 1
+}
+rm -f con.in con.out && mkfifo con.in
+$shell_boot --cmdline "$shell_cmdline" <con.in >con.out 2>&1 &
+pid=$!
+exec 9<>con.in   # read-write: a write never dies of SIGPIPE if the VMM is gone
+wait_for con.out kvmxx-shell-ready 120 && sleep 1
+printf 'echo $((6*7))\n' >&9
+wait_for con.out 42 20
+printf 'poweroff -f\n' >&9
+wait $pid; rc=$?
+exec 9>&-
+if [ $rc -eq 0 ] && wait_for con.out 42 1; then
+    echo "e2e: PASS console-input — typed 'echo \$((6*7))' into the guest's shell through a pipe, read 42; exit 0"
+else echo "e2e: FAIL console-input — exit $rc: $(tr -d '\r' <con.out | tail -5 | tr '\n' '|')"; fi
+
+# In a pseudo-terminal: raw mode (Enter is a CR), Ctrl-A x quits, and the terminal
+# is itself again afterwards (stty -a, run in the same terminal, says icanon echo).
+# Then once more, killed with SIGSEGV as a crashing vCPU thread would be: restored too.
+[ -e /dev/pts/ptmx ] || { mkdir -p /dev/pts && mount -t devpts devpts /dev/pts; }  # ptys need devpts
+pty_run() {  # pty_run END: END = quit (Ctrl-A x) or segv
+    rm -f con.in con.out && mkfifo con.in
+    ./pty_run con.out sh -c "$shell_boot --cmdline '$shell_cmdline'; echo vmm-exit=\$?; stty -a" <con.in >/dev/null 2>&1 &
+    spid=$!
+    exec 9<>con.in   # read-write: a write never dies of SIGPIPE if pty_run is gone
+    wait_for con.out kvmxx-shell-ready 120 && sleep 1
+    printf 'echo $((6*7))\r' >&9
+    wait_for con.out 42 20
+    if [ "$1" = quit ]; then printf '\001x' >&9
+    else kill -SEGV "$(pidof kvmxx-vmm)"; fi
+    i=0; while [ $i -lt 40 ] && ! grep -q 'vmm-exit=' con.out; do sleep 0.5; i=$((i + 1)); done
+    sleep 1
+    exec 9>&-
+    wait $spid
+    out=$(tr -d '\r' <con.out)
+}
+pty_run quit
+if echo "$out" | grep -qx 42 && echo "$out" | grep -q 'raw terminal; Ctrl-A x quits' && echo "$out" | grep -q 'Ctrl-A x: stopping' &&
+   echo "$out" | grep -q 'vmm-exit=0$' && echo "$out" | grep -q ' icanon' && echo "$out" | grep -q ' echo '; then
+    echo "e2e: PASS console-pty — in a pty: raw mode, typed 'echo \$((6*7))' + Enter, read 42, Ctrl-A x: exit 0, terminal restored (icanon echo)"
+else echo "e2e: FAIL console-pty — $(echo "$out" | grep -E 'vmm-exit|Ctrl-A|^42|kvmxx-vmm|icanon' | tr '\n' '|')"; fi
+pty_run segv
+if echo "$out" | grep -qx 42 && echo "$out" | grep -q 'vmm-exit=139$' && echo "$out" | grep -q ' icanon' && echo "$out" | grep -q ' echo '; then
+    echo "e2e: PASS console-pty-crash — killed by SIGSEGV in raw mode: exit 139, terminal restored (icanon echo)"
+else echo "e2e: FAIL console-pty-crash — $(echo "$out" | grep -E 'vmm-exit|Ctrl-A|^42|kvmxx-vmm|icanon' | tr '\n' '|')"; fi
+rm -f con.in con.out
+
 # 2. Bad input: one line, non-zero exit, nothing left behind (the groups are
 #    free again afterwards, which the last check shows by using them).
 yes 'not an arm64 Image at all' | head -c 65536 > notimage
@@ -81,6 +135,7 @@ check unknown-option "unknown option" $vmm --kernel Image --frobnicate
 check no-such-device "no PCI device 0000:00:1f.0" $vmm $boot --device vfio:0000:00:1f.0
 check sve-lengths-gap "KVM takes the host's lengths" $vmm $boot --sve-lengths 128,512
 check sve-lengths-not-a-length "'100' is not a vector length" $vmm $boot --sve-lengths 128,100
+check console-bad "--console tty: write stdio, none or file:PATH" $vmm $boot --console tty
 check device-twice "--device vfio:0000:00:04.0 is given twice" $vmm $boot --device vfio:0000:00:04.0 --device vfio:0000:00:04.0
 check not-on-vfio-pci "bind it to vfio-pci" $vmm $boot --device vfio:0000:00:05.1
 check non-viable-group "not viable" $vmm $boot --device vfio:0000:00:05.0

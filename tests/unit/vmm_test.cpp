@@ -4,6 +4,7 @@
 // memory-slot pieces around trapped pages, the emulated MSI-X table). What needs
 // the device and KVM runs in tests/e2e.
 #include "../../examples/vmm/board.hpp"
+#include "../../examples/vmm/console.hpp"
 #include "../../examples/vmm/dtb.hpp"
 #include "../../examples/vmm/gic.hpp"
 #include "../../examples/vmm/loader.hpp"
@@ -14,8 +15,11 @@
 #include "../../examples/vmm/pl011.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include <cstdio>
 #include <cstring>
@@ -61,6 +65,8 @@ TEST(VmmOptions, ParsesEveryOptionAndSizes) {
     auto lengths = parse({"--kernel", "Image", "--sve-lengths", "128,256,2048"}, e);
     ASSERT_TRUE(lengths) << e;
     EXPECT_EQ(lengths->sve_lengths, (std::vector<unsigned>{128, 256, 2048}));
+    EXPECT_EQ(parse({"--kernel", "Image"}, e)->console, "stdio");
+    EXPECT_EQ(parse({"--kernel", "Image", "--console", "file:/tmp/c"}, e)->console, "file:/tmp/c");
     EXPECT_EQ(vmm::parse_size("256M"), 256ull << 20);
     EXPECT_EQ(vmm::parse_size("4096"), 4096u);
     EXPECT_FALSE(vmm::parse_size("12Q"));
@@ -366,6 +372,89 @@ TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
     EXPECT_EQ(v[0], 0xb1);
     uart.read(0x7777, v);
     EXPECT_EQ(v[0], 0) << "an offset past the device reads as zero";
+}
+
+/// A 32-bit PL011 register, read as the guest's driver reads it.
+std::uint32_t reg32(vmm::Pl011& uart, std::uint64_t offset) {
+    std::uint8_t v[4] = {};
+    uart.read(offset, v);
+    return std::uint32_t{v[0]} | std::uint32_t{v[1]} << 8 | std::uint32_t{v[2]} << 16 | std::uint32_t{v[3]} << 24;
+}
+void set32(vmm::Pl011& uart, std::uint64_t offset, std::uint32_t value) {
+    const std::uint8_t v[4] = {static_cast<std::uint8_t>(value), static_cast<std::uint8_t>(value >> 8),
+                               static_cast<std::uint8_t>(value >> 16), static_cast<std::uint8_t>(value >> 24)};
+    uart.write(offset, v);
+}
+
+// PL011 TRM (DDI 0183): FR 0x18 (RXFE bit 4, RXFF bit 6), IFLS 0x34 (RXIFLSEL bits
+// 5:3), IMSC 0x38, RIS 0x3c, MIS 0x40, ICR 0x44; RXIS bit 4, RTIS bit 6.
+TEST(VmmPl011, TypedBytesWaitInTheRxFifoAndRaiseTheLevelSpiWhileUnmasked) {
+    vmm::Pl011 uart(vmm::board::uart.base, vmm::board::uart_spi, nullptr);
+    std::vector<bool> line;
+    uart.connect_irq([&](bool level) { line.push_back(level); });
+    using namespace std::chrono_literals;
+    ASSERT_TRUE(uart.receive('4', 0ms));
+    ASSERT_TRUE(uart.receive('2', 0ms));
+    EXPECT_EQ(reg32(uart, 0x18) & 0x10, 0u) << "RX FIFO not empty";
+    EXPECT_EQ(reg32(uart, 0x3c), 0x40u) << "2 bytes, below the default trigger (1/2 of 32): receive timeout only";
+    EXPECT_EQ(reg32(uart, 0x40), 0u) << "masked";
+    EXPECT_TRUE(line.empty()) << "masked: the line stays low";
+    set32(uart, 0x38, 0x50);  // unmask RX and RT, as Linux's amba-pl011 does
+    ASSERT_EQ(line, std::vector<bool>{true});
+    EXPECT_EQ(reg32(uart, 0x40), 0x40u);
+    set32(uart, 0x44, 0x40);  // ICR: RT acknowledged, the bytes still wait
+    EXPECT_EQ(reg32(uart, 0x3c), 0u);
+    EXPECT_EQ(line, (std::vector<bool>{true, false}));
+    ASSERT_TRUE(uart.receive('\n', 0ms));
+    EXPECT_EQ(line, (std::vector<bool>{true, false, true})) << "a new byte times out again";
+    EXPECT_EQ(reg32(uart, 0x00), '4');
+    EXPECT_EQ(reg32(uart, 0x00), '2');
+    EXPECT_EQ(reg32(uart, 0x00), '\n');
+    EXPECT_EQ(reg32(uart, 0x18) & 0x10, 0x10u) << "drained: RX FIFO empty";
+    EXPECT_EQ(line.back(), false) << "drained: the line drops";
+    EXPECT_EQ(reg32(uart, 0x00), 0u) << "DR of an empty FIFO reads 0";
+    // Filled to the trigger level (IFLS RXIFLSEL=0: 1/8 = 4 bytes) RX rises too; full, the
+    // next byte waits (nothing typed is dropped) and FR says RXFF.
+    set32(uart, 0x34, 0);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(uart.receive('a', 0ms));
+    EXPECT_EQ(reg32(uart, 0x3c), 0x50u);
+    for (std::size_t i = 4; i < vmm::Pl011::fifo_depth; ++i) ASSERT_TRUE(uart.receive('a', 0ms));
+    EXPECT_EQ(reg32(uart, 0x18) & 0x40, 0x40u) << "RX FIFO full";
+    EXPECT_FALSE(uart.receive('b', 1ms)) << "full: the byte is not taken (the console thread waits)";
+}
+
+TEST(VmmConsole, StdinReachesTheUartAndCtrlAXQuitsWithCtrlACtrlASendingOne) {
+    int p[2];
+    ASSERT_EQ(::pipe(p), 0);
+    const int saved_stdin = ::dup(STDIN_FILENO);
+    ASSERT_EQ(::dup2(p[0], STDIN_FILENO), STDIN_FILENO);  // stdin is a pipe: no raw mode
+    auto console = vmm::Console::open("stdio");
+    ASSERT_TRUE(console) << console.error().message();
+    vmm::Pl011 uart(vmm::board::uart.base, vmm::board::uart_spi, nullptr);
+    (*console)->start_input(uart);
+    const char typed[] = "ab\x01\x01" "c\x01qd\x01x" "ignored";
+    ASSERT_EQ(::write(p[1], typed, sizeof typed - 1), static_cast<ssize_t>(sizeof typed - 1));
+    for (int i = 0; i < 200 && !(*console)->quit_requested(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_TRUE((*console)->quit_requested());
+    (*console)->stop();
+    ::dup2(saved_stdin, STDIN_FILENO);
+    ::close(saved_stdin), ::close(p[0]), ::close(p[1]);
+    std::string got;
+    while (!(reg32(uart, 0x18) & 0x10)) got += static_cast<char>(reg32(uart, 0x00));
+    EXPECT_EQ(got, "ab\x01" "c\x01qd") << "Ctrl-A Ctrl-A is one Ctrl-A; Ctrl-A q is not a command, both go; nothing after Ctrl-A x";
+}
+
+TEST(VmmConsole, NoneDiscardsAndABadSpecIsOneLine) {
+    auto none = vmm::Console::open("none");
+    ASSERT_TRUE(none);
+    EXPECT_EQ((*none)->output(), nullptr);
+    auto bad = vmm::Console::open("serial");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().detail(), "--console serial: write stdio, none or file:PATH");
+    auto missing = vmm::Console::open("file:/nonexistent/dir/console.log");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().detail(),
+              "--console file:/nonexistent/dir/console.log: cannot open /nonexistent/dir/console.log: No such file or directory");
 }
 
 TEST(VmmFdt, ThePciHostNodeMapsEachSlotsIntxAndTheMsisToTheIts) {
