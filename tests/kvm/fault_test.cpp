@@ -112,4 +112,39 @@ TEST(KvmFault, GuestRamBeyondRlimitAsIsEnomemFromMmapAndLeavesNothingMapped) {
     EXPECT_EQ(kernel_slot_errno(*vm, again->slot, ram_bytes), 0);
 }
 
+// The other half of create_vcpu: KVM_CREATE_VCPU succeeds and the kvm_run mmap is
+// refused. The vCPU's fd must be closed with no mapping left; the kernel keeps the vCPU
+// itself (vCPUs live as long as their VM), so kvmxx counts it and its id is spent.
+TEST(KvmFault, AKvmRunPageBeyondRlimitAsIsEnomemFromMmapTheVcpuFdIsClosedAndItsIdSpent) {
+    REQUIRE_KVM();
+    auto kvm = kvmxx::Kvm::open();
+    ASSERT_OK(kvm);
+    auto vm = kvm->create_vm();
+    ASSERT_OK(vm);
+    auto first = vm->create_vcpu(0);  // the heap and the code's pages settle
+    ASSERT_OK(first);
+    const Usage before = usage();
+    ASSERT_GT(before.vm_size_kib, 0);
+    kvmxx::Result<kvmxx::Vcpu> cpu;
+    {
+        RlimitGuard as(RLIMIT_AS);
+        ASSERT_TRUE(as.ok());
+        ASSERT_TRUE(as.set(static_cast<rlim_t>(before.vm_size_kib) * 1024));  // no new mapping at all
+        cpu = vm->create_vcpu(1);
+    }
+    ASSERT_FALSE(cpu) << "a vCPU whose kvm_run page could not be mapped";
+    expect_one_line(cpu.error(), "mmap", ENOMEM);
+    EXPECT_NE(cpu.error().detail().find("offset=0"), std::string::npos) << cpu.error().message();
+    std::printf("  %s\n", cpu.error().message().c_str());
+    const Usage after = usage();
+    EXPECT_EQ(after.fds, before.fds) << "the vCPU's fd was closed";
+    EXPECT_EQ(after.mappings, before.mappings);
+    EXPECT_EQ(vm->vcpu_count(), 2u) << "the kernel's vCPU 1 exists";
+    auto again = vm->create_vcpu(1);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().errnum(), EEXIST) << again.error().message();
+    auto next = vm->create_vcpu(2);
+    ASSERT_OK(next);
+}
+
 }  // namespace
