@@ -23,7 +23,7 @@ constexpr long rss_tolerance_kib = 256;
 // PIC/IOAPIC/LAPIC) + RAM + an eventfd wired with KVM_IRQFD, 1,000 times. The counts
 // are sampled at cycle 10 (after the heap and the lazily loaded pages of the code
 // have settled) and after cycle 1,000. In the testbeds (TCG) the 1,000 cycles take
-// 35-48 s on aarch64 and 34 s on x86_64 (docs/reliability.md).
+// 35-48 s on aarch64 and 34-45 s on x86_64 (docs/reliability.md).
 TEST(KvmLifecycle, ThousandVmTwoVcpuIrqchipIrqfdCyclesLeaveFdsMappingsRssAndKernelVmsAsTheyWere) {
     REQUIRE_KVM();
     constexpr int cycles = 1000, settle = 10;
