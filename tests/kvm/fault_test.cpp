@@ -11,17 +11,6 @@ using namespace kvmtest;
 
 namespace {
 
-/// The message starts with "OP: " + the errno's text and name, and is one line.
-void expect_one_line(const kvmxx::Error& e, const char* op, int errnum) {
-    EXPECT_STREQ(e.operation(), op);
-    EXPECT_EQ(e.errnum(), errnum) << e.message();
-    const std::string m = e.message();
-    const std::string head = std::string(op) + ": " + std::system_category().message(errnum) + " (" +
-                             kvmxx::errno_name(errnum) + ")";
-    EXPECT_EQ(m.rfind(head, 0), 0u) << m;
-    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
-}
-
 TEST(KvmFault, EachFdOfTheSetupRefusedInTurnIsEmfileNamingItsCallAndLeavesNothingBehind) {
     REQUIRE_KVM();
     const auto steps = fd_steps();

@@ -9,6 +9,8 @@
 #include "test_vm.hpp"
 
 #include <optional>
+#include <string>
+#include <system_error>
 #include <vector>
 
 namespace kvmtest {
@@ -91,6 +93,18 @@ inline int kernel_slot_errno(const kvmxx::Vm& vm, std::uint32_t slot, std::uint6
     d.slot = slot;
     d.dirty_bitmap = bitmap.data();
     return ::ioctl(vm.fd(), KVM_GET_DIRTY_LOG, &d) == 0 ? 0 : errno;
+}
+
+/// A setup step's error, as the fault tests require it: operation `op`, the kernel's
+/// `errnum`, and one line starting "OP: " + the errno's text and name.
+inline void expect_one_line(const kvmxx::Error& e, const char* op, int errnum) {
+    EXPECT_STREQ(e.operation(), op);
+    EXPECT_EQ(e.errnum(), errnum) << e.message();
+    const std::string m = e.message();
+    const std::string head = std::string(op) + ": " + std::system_category().message(errnum) + " (" +
+                             kvmxx::errno_name(errnum) + ")";
+    EXPECT_EQ(m.rfind(head, 0), 0u) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
 }
 
 }  // namespace kvmtest

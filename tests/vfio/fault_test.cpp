@@ -15,16 +15,6 @@ using namespace kvmtest;
 
 namespace {
 
-void expect_one_line(const kvmxx::Error& e, const char* op, int errnum) {
-    EXPECT_STREQ(e.operation(), op);
-    EXPECT_EQ(e.errnum(), errnum) << e.message();
-    const std::string m = e.message();
-    const std::string head = std::string(op) + ": " + std::system_category().message(errnum) + " (" +
-                             kvmxx::errno_name(errnum) + ")";
-    EXPECT_EQ(m.rfind(head, 0), 0u) << m;
-    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
-}
-
 TEST(VfioFault, EachFdOfTheVfioSetupRefusedInTurnIsEmfileNamingItsCallAndLeavesNothingBehind) {
     REQUIRE_KVM();
     REQUIRE_DEVICES(d);
