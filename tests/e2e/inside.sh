@@ -9,6 +9,9 @@
 # e2e-checks: reset-is-a-failure reset-allowed console-input console-pty console-pty-crash
 # e2e-checks: empty-pci-bus quiet-guest-hint sve ptrauth no-sve no-ptrauth
 vmm=./kvmxx-vmm
+# A sanitized, dynamic VMM (tests/e2e/run with KVMXX_E2E_VMM) brought its loader
+# and libraries in ./lib: they go where its PT_INTERP and the loader look.
+if [ -d lib ]; then mkdir -p /lib && for l in lib/*; do ln -sf "$PWD/$l" /lib/; done; fi
 boot="--kernel Image --initrd guest.cpio --memory 256M"
 
 # 1. The main event: both devices, 2 vCPUs (the second started by the guest).
@@ -112,3 +115,10 @@ rm -f con.in con.out
 
 # The other parts, in order (bad_input.sh last: it checks nothing was left behind).
 for part in $E2E_PARTS; do . "./$part"; done
+
+# A sanitized VMM's reports went to files (log_path): all of them to the console,
+# where tests/e2e/run counts them.
+if [ -n "$E2E_SANITIZER_LOG" ]; then
+    for f in "$E2E_SANITIZER_LOG".*; do [ -e "$f" ] && { echo "== $f"; cat "$f"; }; done
+    echo "e2e: sanitizer logs: $(ls "$E2E_SANITIZER_LOG".* 2>/dev/null | wc -l) file(s)"
+fi
