@@ -32,7 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(seen[m->offset]);
         const unsigned len = 10 + (m->is_64bit() ? 4 : 0) + (m->per_vector_masking() ? 10 : 0);
         FUZZ_CHECK(m->offset + len <= bytes.size() && m->offset + len <= 256);
-        FUZZ_CHECK(m->data_offset() > m->offset && m->mask_offset() > m->offset);
+        FUZZ_CHECK(m->data_offset() > m->offset && m->data_offset() + 2 <= m->offset + len);
+        FUZZ_CHECK(m->mask_offset() > m->data_offset());
+        if (m->per_vector_masking()) FUZZ_CHECK(m->mask_offset() + 8 <= m->offset + len);
     }
     if (auto m = pc.msix()) {
         FUZZ_CHECK(seen[m->offset] && m->offset + 12u <= bytes.size() && m->offset + 12u <= 256);

@@ -162,8 +162,8 @@ TEST(PciConfig, WalksCapabilitiesAndParsesMsiAndMsix) {
     ASSERT_TRUE(msi);
     EXPECT_EQ(msi->vectors_capable(), 4u);
     EXPECT_TRUE(msi->is_64bit());
-    EXPECT_EQ(msi->data_offset(), 0x4c);
-    EXPECT_EQ(msi->mask_offset(), 0x50);
+    EXPECT_EQ(msi->data_offset(), 0x4cu);
+    EXPECT_EQ(msi->mask_offset(), 0x50u);
     auto msix = cfg.msix();
     ASSERT_TRUE(msix);
     EXPECT_EQ(msix->table_size, 64u);
@@ -209,8 +209,26 @@ TEST(PciConfig, ThirtyTwoBitMsiHasDataAt8AndMaskBitsAt12) {
     ASSERT_TRUE(msi);
     EXPECT_FALSE(msi->is_64bit());
     EXPECT_TRUE(msi->per_vector_masking());
-    EXPECT_EQ(msi->data_offset(), 0x48);
-    EXPECT_EQ(msi->mask_offset(), 0x4c);
+    EXPECT_EQ(msi->data_offset(), 0x48u);
+    EXPECT_EQ(msi->mask_offset(), 0x4cu);
+}
+
+TEST(PciConfig, AnMsiCapabilityEndingAtTheTopOfConfigSpaceHasNoWrappedOffsets) {
+    // A 64-bit MSI without mask bits is 14 bytes: at 0xf0 it fits in the 256-byte
+    // space, and its would-be mask offset is 0x100, past the end, not 0x00 (which
+    // would name the Vendor ID). Found by the pci_caps fuzz harness.
+    auto bytes = sample_config();
+    bytes[0x34] = 0xf0;
+    bytes[0xf0] = vfio::pci::cap_msi;
+    bytes[0xf1] = 0;
+    const std::uint16_t control = 1 << 7;  // 64-bit, one vector, no per-vector mask
+    std::memcpy(&bytes[0xf2], &control, 2);
+    auto msi = vfio::PciConfig(bytes).msi();
+    ASSERT_TRUE(msi);
+    EXPECT_EQ(msi->offset, 0xf0);
+    EXPECT_EQ(msi->data_offset(), 0xfcu);
+    EXPECT_EQ(msi->mask_offset(), 0x100u);
+    EXPECT_FALSE(msi->per_vector_masking());
 }
 
 TEST(PciConfig, AMultiFunctionDeviceStillHasATypeZeroHeaderAndItsBars) {

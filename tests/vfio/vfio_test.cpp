@@ -366,8 +366,8 @@ TEST(VfioDevice, EdusMsiCapabilityAgreesWithTheKernelsIrqInfoAndItsOwnControlWor
     // registers follow a 32- or 64-bit address.
     EXPECT_EQ(msi->is_64bit(), (control & (1u << 7)) != 0);
     EXPECT_EQ(msi->per_vector_masking(), (control & (1u << 8)) != 0);
-    EXPECT_EQ(msi->data_offset(), msi->offset + ((control & (1u << 7)) ? 12 : 8));
-    EXPECT_EQ(msi->mask_offset(), msi->offset + ((control & (1u << 7)) ? 16 : 12));
+    EXPECT_EQ(msi->data_offset(), msi->offset + ((control & (1u << 7)) ? 12u : 8u));
+    EXPECT_EQ(msi->mask_offset(), msi->offset + ((control & (1u << 7)) ? 16u : 12u));
 }
 
 }  // namespace

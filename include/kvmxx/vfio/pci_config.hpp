@@ -57,8 +57,11 @@ struct MsiCapability {
     bool is_64bit() const noexcept { return control & (1 << 7); }
     bool per_vector_masking() const noexcept { return control & (1 << 8); }
     /// Offsets of the message data and mask bits, which move with the 64-bit flag.
-    std::uint8_t data_offset() const noexcept { return static_cast<std::uint8_t>(offset + (is_64bit() ? 12 : 8)); }
-    std::uint8_t mask_offset() const noexcept { return static_cast<std::uint8_t>(offset + (is_64bit() ? 16 : 12)); }
+    /// The mask bits exist only with per_vector_masking(). Not cut to a byte: a
+    /// capability without them may end near 0xff, where its would-be mask offset
+    /// is past the 256-byte space (0x100, not a wrapped 0x00 inside the header).
+    unsigned data_offset() const noexcept { return offset + (is_64bit() ? 12u : 8u); }
+    unsigned mask_offset() const noexcept { return offset + (is_64bit() ? 16u : 12u); }
 };
 
 /// The MSI-X capability: where the vector table and pending-bit array live.
