@@ -14,10 +14,8 @@ namespace {
 // would show in RSS (990 cycles × 64 KiB = 62 MiB), far beyond the tolerance below.
 constexpr std::size_t touched = 64 << 10;
 
-// RSS may move a little between two samples without anything leaking: glibc's heap
-// trims or keeps freed chunks at its top, and the stack and the page tables' pages
-// come and go. 64 pages (256 KiB) covers that; a leaked page per cycle would be 990.
-constexpr long rss_tolerance_kib = 256;
+// How far RSS may move without a leak: process_usage.hpp says why.
+constexpr long rss_tolerance_kib = rss_noise_kib;
 
 // VM + 2 vCPUs + the interrupt controller (arm64: GICv3 + ITS; x86: the in-kernel
 // PIC/IOAPIC/LAPIC) + RAM + an eventfd wired with KVM_IRQFD, 1,000 times. The counts

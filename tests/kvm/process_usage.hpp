@@ -15,6 +15,18 @@
 #include <set>
 #include <string>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define KVMTEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KVMTEST_ASAN 1
+#endif
+#endif
+#ifdef KVMTEST_ASAN
+// <sanitizer/allocator_interface.h>, which not every compiler's package ships.
+extern "C" void __sanitizer_purge_allocator(void);
+#endif
+
 namespace kvmtest {
 
 /// What the process holds at one moment.
@@ -32,6 +44,18 @@ struct Usage {
     }
 };
 
+/// How far RSS may move between two samples without anything leaking: glibc's heap
+/// trims or keeps freed chunks at its top, and stack and page-table pages come and go;
+/// 64 pages (256 KiB) covers that. Under ASan, even with its quarantine purged, its
+/// allocator and stack depot still grow by a few hundred KiB over a thousand cycles
+/// (seen: 280 KiB on the host's debug-asan build): 1 MiB there. A leaked page per cycle
+/// of a 990-cycle run would be 3,960 KiB, beyond either.
+#ifdef KVMTEST_ASAN
+inline constexpr long rss_noise_kib = 1024;
+#else
+inline constexpr long rss_noise_kib = 256;
+#endif
+
 /// The fd numbers open now (without the one opendir takes to list them).
 inline std::set<int> open_fds() {
     std::set<int> out;
@@ -48,7 +72,13 @@ inline std::set<int> open_fds() {
 }
 
 /// Reads with stdio into a fixed buffer: no heap growth of its own between two samples.
+/// Under AddressSanitizer, first hands its quarantine back: ASan keeps freed chunks
+/// (up to 256 MiB) and serves new ones from fresh memory, so RSS would grow with every
+/// malloc of a cycle that frees all it takes (seen: 732 KiB over 990 cycles on the host's KVM).
 inline Usage usage() {
+#ifdef KVMTEST_ASAN
+    __sanitizer_purge_allocator();
+#endif
     Usage u;
     DIR* d = ::opendir("/proc/self/fd");
     if (d != nullptr) {

@@ -13,7 +13,7 @@ using namespace kvmtest;
 namespace {
 
 constexpr std::size_t touched = 64 << 10;   // see tests/kvm/lifecycle_test.cpp
-constexpr long rss_tolerance_kib = 256;     // 64 pages of heap/stack noise; a page a cycle would be 990
+constexpr long rss_tolerance_kib = kvmtest::rss_noise_kib;  // process_usage.hpp says why
 
 // VM + 2 vCPUs + GICv3 + ITS + 1 MiB of RAM + an eventfd irqfd (the KVM sequence),
 // then edu: container (Type1v2), group, device fd, the RAM DMA-mapped (1 MiB pinned),
