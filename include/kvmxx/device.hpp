@@ -6,9 +6,12 @@
 // three ioctls work on a vCPU fd (per-vCPU PMU and timer attributes), so they
 // are free functions here too.
 //
+// Example [device_attr], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto its = vm.create_device(KVM_DEV_TYPE_ARM_VGIC_ITS);
 //     std::uint64_t base = 0x0808'0000;
-//     its->set_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, base);
+//     if (!its) return kvmxx::unexpected(its.error());
+//     return its->set_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_ITS_ADDR_TYPE, base);
 #pragma once
 
 #include "config.hpp"
@@ -78,8 +81,11 @@ public:
         return detail::set_attr(fd_.get(), group, attr, 0);
     }
     /// KVM_GET_DEVICE_ATTR into a `T`: the kernel writes as many bytes as the
-    /// attribute has, so ask for the attribute's own width, e.g.
-    ///     auto n = gic.device().get_attr<std::uint32_t>(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0);
+    /// attribute has, so ask for the attribute's own width.
+    ///
+    /// Example [get_attr], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     auto n = gic->device().get_attr<std::uint32_t>(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0);
     template <class T = std::uint64_t>
         requires(std::is_trivially_copyable_v<T>)
     [[nodiscard]] Result<T> get_attr(std::uint32_t group, std::uint64_t attr) const {

@@ -4,9 +4,11 @@
 // errno, carries the arguments in words ("vcpu_id=0") and, where one helps, a hint
 // that says how to fix it. It converts to std::error_code for code that wants one.
 //
-//     auto vm = kvm.create_vm();
-//     if (!vm) std::fprintf(stderr, "%s\n", vm.error().message().c_str());
-//     // KVM_CREATE_VM: Cannot allocate memory (ENOMEM) [type=0]
+// Example [error], built by tests/unit/doc_examples_test.cpp:
+//
+//     auto kvm = kvmxx::Kvm::open("/nonexistent/kvm");
+//     if (!kvm) std::fprintf(stderr, "%s\n", kvm.error().message().c_str());
+//     // open: No such file or directory (ENOENT) [/nonexistent/kvm]
 #pragma once
 
 #include "config.hpp"

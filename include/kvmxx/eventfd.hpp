@@ -5,8 +5,10 @@
 // to the same one to inject a virtual interrupt. Nobody in userspace needs to
 // be in between.
 //
+// Example [eventfd], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto ev = kvmxx::EventFd::create();           // eventfd(0, EFD_CLOEXEC)
-//     ev->signal();                                 // counter += 1
+//     if (!ev || !ev->signal()) return;             // counter += 1
 //     auto n = ev->try_read();                      // 1, counter back to 0
 #pragma once
 

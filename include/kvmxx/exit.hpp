@@ -7,9 +7,12 @@
 // an MMIO read written through `MmioRead::set` is what the guest register
 // receives when the vCPU next runs.
 //
+// Example [exit], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto exit = cpu.run();
 //     if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&*exit))
-//         std::printf("guest wrote %#llx to %#llx\n", w->value(), w->address);
+//         std::printf("guest wrote %#llx to %#llx\n", static_cast<unsigned long long>(w->value()),
+//                     static_cast<unsigned long long>(w->address));
 //
 // Exit kinds kvmxx does not model become `exit::Unknown` with the raw reason:
 // the full kvm_run stays available through `Vcpu::raw_run()`. `describe(exit)`
@@ -226,6 +229,8 @@ inline const char* entry_failure_name(std::uint64_t reason) noexcept {
 /// One line of words for any exit, e.g.
 /// "exit=KVM_EXIT_MMIO dir=write addr=0xa000000 len=4 data=0x42", or
 /// "exit=KVM_EXIT_INTERNAL_ERROR suberror=1 what="emulation failed ..." data=0x0,0x6".
+///
+/// Example [describe], built by tests/unit/doc_examples_test.cpp:
 ///
 ///     auto exit = cpu.run();
 ///     if (exit) std::puts(kvmxx::describe(*exit).c_str());

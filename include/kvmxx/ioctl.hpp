@@ -5,6 +5,8 @@
 // the call fails (the text becomes Error::detail) or the trace is on (the text
 // becomes the trace line), so a successful untraced call pays nothing for it.
 //
+// Example [sys_ioctl], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto r = kvmxx::sys::ioctl(vm_fd, KVM_CREATE_VCPU, "KVM_CREATE_VCPU", 0UL,
 //                                [] { return std::string("vcpu_id=0"); });
 #pragma once

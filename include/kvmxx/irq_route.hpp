@@ -7,10 +7,11 @@
 //
 // Build it, inspect it, then commit with `vm.set_routes(route)`:
 //
+// Example [irq_route], built by tests/unit/doc_examples_test.cpp:
+//
 //     kvmxx::IrqRoute route;
 //     route.add_irqchip_pins(0, 64);                 // keep GSI n → SPI n
 //     route.add_msi(64, {.address = 0x0808'0040, .data = 0, .devid = 0x8});
-//     vm.set_routes(route);                          // one KVM_SET_GSI_ROUTING
 //
 // On arm64 the ITS needs the device id: when the VM has KVM_CAP_MSI_DEVID the
 // commit sets KVM_MSI_VALID_DEVID on MSI entries that carry one; on kernels

@@ -1,7 +1,9 @@
 // kvmxx/kvm.hpp — `Kvm`: the /dev/kvm system fd, where every VM starts.
 //
+// Example [kvm], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto kvm = kvmxx::Kvm::open();                 // open("/dev/kvm") + KVM_GET_API_VERSION
-//     if (!kvm) { std::puts(kvm.error().message().c_str()); return 1; }
+//     if (!kvm) { std::puts(kvm.error().message().c_str()); return; }
 //     auto vm = kvm->create_vm();                    // KVM_CREATE_VM
 #pragma once
 

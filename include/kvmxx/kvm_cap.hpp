@@ -1,6 +1,8 @@
 // kvmxx/kvm_cap.hpp — `Cap`: KVM capabilities by name, for Kvm::check and Vm::check.
 //
-//     if (*kvm.check(kvmxx::Cap::IrqfdResample) == 0) { /* no level-triggered irqfds */ }
+// Example [cap], built by tests/unit/doc_examples_test.cpp:
+//
+//     if (*kvm.check(kvmxx::Cap::IrqfdResample) == 0) { /* no level-triggered irqfds */ resample = false; }
 //
 // Values are the kernel's KVM_CAP_* numbers, written as numbers (they are kernel
 // ABI) so that every capability of the newest kernel has a name even when the

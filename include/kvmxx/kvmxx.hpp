@@ -1,7 +1,8 @@
 // kvmxx/kvmxx.hpp — everything in one include.
 //
+// Example [include_all], built by tests/unit/doc_examples_test.cpp:
+//
 //     #include <kvmxx/kvmxx.hpp>
-//     auto kvm = kvmxx::Kvm::open();
 #pragma once
 
 #include "config.hpp"

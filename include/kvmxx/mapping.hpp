@@ -3,8 +3,10 @@
 // Used for guest RAM (anonymous), the vCPU's `kvm_run` page and VFIO region
 // mmaps. Like UniqueFd, a moved-from Mapping is empty and unmaps nothing.
 //
+// Example [mapping], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto ram = kvmxx::Mapping::anonymous(16 << 20);   // 16 MiB, zero-filled
-//     if (ram) std::memset(ram->data(), 0, ram->size());
+//     if (ram) std::memset(ram->data(), 0xa5, 4096);    // written like any memory
 #pragma once
 
 #include "config.hpp"

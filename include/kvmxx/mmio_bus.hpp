@@ -11,6 +11,8 @@
 //   - an access no device claims (a hole, or one straddling a range's end) reads
 //     as zero and is ignored, as on a bus without a decoder; the trace reports it.
 //
+// Example [mmio_bus], built by tests/unit/doc_examples_test.cpp:
+//
 //     kvmxx::MmioBus bus;
 //     if (auto r = bus.add("uart", 0x0900'0000, 0x1000, uart); !r) return r;
 //     auto exit = cpu.run();
@@ -53,8 +55,10 @@ public:
     /// one already on the bus (the error names both devices and their ranges), and
     /// with EINVAL when it is empty or runs past the top of the address space.
     ///
-    ///     bus.add("uart", 0x0900'0000, 0x1000, uart);        // ok
-    ///     bus.add("rtc", 0x0900'0800, 0x1000, rtc);          // EEXIST: overlaps "uart"
+    /// Example [mmio_bus_add], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     auto ok = bus.add("uart", 0x0900'0000, 0x1000, uart);        // ok
+    ///     auto clash = bus.add("rtc", 0x0900'0800, 0x1000, rtc);       // EEXIST: overlaps "uart"
     template <MmioHandler H>
     [[nodiscard]] Result<> add(std::string name, std::uint64_t base, std::uint64_t size, H& device) {
         auto entry = std::make_unique<Entry>();
@@ -94,6 +98,8 @@ public:
 
     /// Serves an MMIO exit (a read's answer goes into the exit's data, which KVM
     /// hands the guest on the next run). False when the exit is not MMIO.
+    ///
+    /// Example [mmio_bus_handle], built by tests/unit/doc_examples_test.cpp:
     ///
     ///     if (!bus.handle(exit)) { /* not MMIO: a system event, a halt, ... */ }
     bool handle(const Exit& exit) {

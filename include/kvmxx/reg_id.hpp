@@ -5,8 +5,10 @@
 // FP register into a uint64_t is a compile error, not a silently truncated
 // value:
 //
+// Example [reg_id], built by tests/unit/doc_examples_test.cpp:
+//
 //     std::uint64_t pc = *cpu.get(kvmxx::arm64::reg::pc);
-//     unsigned __int128 q0 = *cpu.get(kvmxx::arm64::reg::v(0));
+//     kvmxx::arm64::u128 q0 = *cpu.get(kvmxx::arm64::reg::v(0));   // unsigned __int128
 #pragma once
 
 #include "config.hpp"

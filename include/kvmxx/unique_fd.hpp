@@ -5,6 +5,8 @@
 // ownership and leaves the source in the explicit moved-from state
 // (`valid() == false`, `get() == -1`), whose destructor does nothing.
 //
+// Example [unique_fd], built by tests/unit/doc_examples_test.cpp:
+//
 //     kvmxx::UniqueFd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 //     int raw = fd.release();   // the caller now closes raw
 #pragma once

@@ -5,12 +5,15 @@
 // and returns the exit as a typed value (kvmxx/exit.hpp); nothing is
 // allocated or copied per exit.
 //
+// Example [run_loop], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto cpu = vm.create_vcpu(0);
+//     if (!cpu) return kvmxx::unexpected(cpu.error());
 //     for (;;) {
 //         auto exit = cpu->run();                     // KVM_RUN
-//         if (!exit) return exit.error();
+//         if (!exit) return kvmxx::unexpected(exit.error());
 //         if (auto* r = std::get_if<kvmxx::exit::MmioRead>(&*exit)) r->set(42);
-//         ...
+//         else if (std::holds_alternative<kvmxx::exit::SystemEvent>(*exit)) return {};
 //     }
 //
 // Another thread stops a running vCPU with a `VcpuKicker` (see below).
@@ -105,8 +108,9 @@ inline void set_kick_signal(int signal) noexcept {
 /// of KVM_RUN if it is inside. Kicks that arrive before the vCPU notices the
 /// first are merged into one Interrupted exit, as signals are.
 ///
-///     auto kick = cpu.kicker();
-///     std::thread([kick] { kick.kick(); }).detach();
+/// Example [kicker], built by tests/unit/doc_examples_test.cpp:
+///
+///     std::thread([kick] { kick.kick(); }).join();
 ///
 /// Do not kick after the vCPU's thread has exited (the kicker cannot know).
 class VcpuKicker {
@@ -185,7 +189,9 @@ public:
 
     /// KVM_GET_ONE_REG, typed: the register's width is checked at compile time.
     ///
-    ///     std::uint64_t pc = *cpu.get(kvmxx::arm64::reg::pc);
+    /// Example [get_reg], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     std::uint64_t now = *cpu.get(kvmxx::arm64::reg::pc);
     template <class T>
     [[nodiscard]] Result<T> get(RegId<T> reg) const {
         T value{};
@@ -195,7 +201,9 @@ public:
     }
     /// KVM_SET_ONE_REG, typed.
     ///
-    ///     cpu.set(kvmxx::arm64::reg::pc, 0x4000'0000);
+    /// Example [set_reg], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     auto moved = cpu.set(kvmxx::arm64::reg::pc, 0x4000'1000);
     template <class T>
     [[nodiscard]] Result<> set(RegId<T> reg, std::type_identity_t<T> value) {  // the register's type decides, not the literal's
         return set_one_reg(reg.id, {reinterpret_cast<const std::uint8_t*>(&value), sizeof value});
@@ -265,8 +273,11 @@ public:
     /// SVE vCPU (feature KVM_ARM_VCPU_SVE), then `sve_lengths` if given
     /// (set_sve_vector_lengths) and KVM_ARM_VCPU_FINALIZE (finalize_sve).
     ///
+    /// Example [sve_init], built by tests/unit/doc_examples_test.cpp:
+    ///
     ///     auto init = vm.preferred_target({.sve = true});
-    ///     cpu.init(*init, kvmxx::arm64::SveVectorLengths::of_bits({128, 256}).value());
+    ///     if (!init) return kvmxx::unexpected(init.error());
+    ///     return cpu.init(*init, kvmxx::arm64::SveVectorLengths::of_bits({128, 256}).value());
     [[nodiscard]] Result<> init(const kvm_vcpu_init& init, const std::optional<arm64::SveVectorLengths>& sve_lengths = {}) {
         auto r = sys::ioctl(fd_.get(), KVM_ARM_VCPU_INIT, "KVM_ARM_VCPU_INIT", &init, [&] {
             return trace::Args().raw(describe_vcpu()).dec("target", init.target).hex("features", init.features[0]).take();
@@ -348,9 +359,12 @@ public:
         return {};
     }
 
-    /// KVM_SET_CPUID2 with a table from Kvm::supported_cpuid(), edited or not:
-    ///     auto table = kvm.supported_cpuid();
-    ///     cpu.set_cpuid(*table);
+    /// KVM_SET_CPUID2 with a table from Kvm::supported_cpuid(), edited or not.
+    ///
+    /// Example [set_cpuid], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     auto again = kvm.supported_cpuid();
+    ///     auto set = cpu.set_cpuid(*again);
     [[nodiscard]] Result<> set_cpuid(const CpuidTable& table) {
         return sys::ioctl(fd_.get(), uapi::set_cpuid2, "KVM_SET_CPUID2", table.arg(),
                           [&] { return trace::Args().dec("nent", table.size()).take(); })
@@ -439,6 +453,8 @@ public:
     /// KVM_SET_XSAVE, with an image from xsave2(xsave_size()) (or xsave() where that is
     /// 4096). The kernel copies xsave_size() bytes from the image, so a smaller one is
     /// refused here rather than letting the kernel read past it.
+    ///
+    /// Example [xsave2], built by tests/unit/doc_examples_test.cpp:
     ///
     ///     auto image = cpu.xsave2(cpu.xsave_size());
     ///     if (image) (void)cpu.set_xsave(*image);

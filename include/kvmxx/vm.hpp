@@ -1,10 +1,9 @@
 // kvmxx/vm.hpp — `Vm`: one virtual machine, its memory, vCPUs and interrupt wiring.
 //
-//     auto vm   = kvm.create_vm();                          // KVM_CREATE_VM
+// Example [vm], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto ram  = vm->add_memory(0x4000'0000, 16 << 20);    // mmap + KVM_SET_USER_MEMORY_REGION
 //     auto cpu  = vm->create_vcpu(0);                       // KVM_CREATE_VCPU + mmap(kvm_run)
-//     auto irq  = kvmxx::EventFd::create();
-//     vm->irqfd(*irq, 5);                                   // KVM_IRQFD: irq fires → GSI 5
 //
 // Memory safety rule: guest RAM the Vm allocated is unmapped only after its
 // slot is removed from KVM, and the destructor removes every slot first, so a
@@ -133,6 +132,8 @@ public:
     /// Allocates `size` bytes of zeroed anonymous memory and maps it at guest
     /// physical `gpa` (KVM_SET_USER_MEMORY_REGION). Both must be page aligned.
     ///
+    /// Example [add_memory], built by tests/unit/doc_examples_test.cpp:
+    ///
     ///     auto ram = vm.add_memory(0x4000'0000, 64 << 20);
     ///     std::memcpy(ram->host, code, sizeof code);
     [[nodiscard]] Result<MemoryRegion> add_memory(std::uint64_t gpa, std::uint64_t size, MemoryFlags flags = MemoryFlags::None) {
@@ -234,6 +235,8 @@ public:
     /// choose features use create_vcpu(id, features); an initialised vCPU's features
     /// cannot change.
     ///
+    /// Example [create_vcpu], built by tests/unit/doc_examples_test.cpp:
+    ///
     ///     auto cpu = vm.create_vcpu(0);
     [[nodiscard]] Result<Vcpu> create_vcpu(std::uint32_t id) {
 #if KVMXX_ARCH_ARM64
@@ -273,6 +276,8 @@ public:
 
     /// The arm64 one-liner: KVM_CREATE_VCPU + KVM_ARM_PREFERRED_TARGET + KVM_ARM_VCPU_INIT.
     ///
+    /// Example [secondary_vcpu], built by tests/unit/doc_examples_test.cpp:
+    ///
     ///     auto cpu1 = vm.create_vcpu(1, {.power_off = true});   // waits for PSCI CPU_ON
     [[nodiscard]] Result<Vcpu> create_vcpu(std::uint32_t id, const arm64::VcpuFeatures& features) {
         auto init = preferred_target(features);
@@ -303,7 +308,9 @@ public:
 
     /// KVM_IRQFD: when `source` is signalled, inject GSI `gsi` (edge).
     ///
-    ///     vm.irqfd(eventfd, kvmxx::arm64::spi_gsi(5));
+    /// Example [irqfd_spi], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     return vm.irqfd(eventfd, kvmxx::arm64::spi_gsi(7));
     [[nodiscard]] Result<> irqfd(const EventSource auto& source, std::uint32_t gsi) {
         return irqfd_raw(source.event_fd(), gsi, 0, -1);
     }
@@ -320,7 +327,9 @@ public:
 
     /// KVM_IOEVENTFD: a guest write to `where` signals `sink` inside the kernel, without a vCPU exit.
     ///
-    ///     vm.ioeventfd(doorbell, {.address = 0x0a00'0000, .length = 4, .datamatch = 1});
+    /// Example [ioeventfd], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     auto wired = vm.ioeventfd(*doorbell, {.address = 0x0a00'0000, .length = 4, .datamatch = 1});
     [[nodiscard]] Result<> ioeventfd(const EventSource auto& sink, const IoEvent& where) {
         return ioeventfd_raw(sink.event_fd(), where, 0);
     }
@@ -375,8 +384,10 @@ public:
     /// GSI 16-23 → IOAPIC pins). irqfd, routing, KVM_IRQ_LINE and MSIs need it (or the
     /// split irqchip). Call it before the first vCPU.
     ///
-    ///     vm.create_irqchip();
-    ///     vm.irqfd(eventfd, 5);          // → PIC IRQ 5 (and IOAPIC pin 5)
+    /// Example [x86_irqchip], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     if (auto r = vm.create_irqchip(); !r) return r;
+    ///     return vm.irqfd(*eventfd, 5);          // → PIC IRQ 5 (and IOAPIC pin 5)
     [[nodiscard]] Result<> create_irqchip() {
         auto r = sys::ioctl(fd_.get(), KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP", 0UL);
         if (!r) return unexpected<Error>(irqchip_setup_error(r.error()));

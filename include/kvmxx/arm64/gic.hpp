@@ -7,8 +7,10 @@
 // - KVM_IRQ_LINE packs a type, a vCPU index and the INTID into one word;
 // - a device tree names an SPI as <0 n flags> and a PPI as <1 (INTID-16) flags>.
 //
-//     vm.irqfd(ev, kvmxx::arm64::spi_gsi(5));               // guest sees INTID 37
-//     vm.irq_line(kvmxx::arm64::irq_line_spi(37), true);
+// Example [gic_spi], built by tests/unit/doc_examples_test.cpp:
+//
+//     if (auto r = vm.irqfd(ev, kvmxx::arm64::spi_gsi(6)); !r) return r;   // guest sees INTID 38
+//     if (auto r = vm.irq_line(kvmxx::arm64::irq_line_spi(37), true); !r) return r;
 #pragma once
 
 #include "../config.hpp"

@@ -9,7 +9,9 @@
 // the static_asserts at the end check every one against the kernel's own UAPI
 // macros.
 //
-//     cpu.set(kvmxx::arm64::reg::pc, 0x4000'0000);
+// Example [arm64_regs], built by tests/unit/doc_examples_test.cpp:
+//
+//     if (auto r = cpu.set(kvmxx::arm64::reg::pc, 0x4000'0000); !r) return r;
 //     auto mpidr = cpu.get(kvmxx::arm64::sysreg::MPIDR_EL1);
 //     auto id = kvmxx::arm64::sysreg_by_name("SCTLR_EL1");   // std::optional<RegId<u64>>
 #pragma once

@@ -13,6 +13,8 @@
 // Lengths are counted in quadwords ("VQ", 128 bits) by the architecture and the
 // kernel; this header speaks bits at its edges (128, 256, ... 2048), as people do.
 //
+// Example [sve], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto lengths = kvmxx::arm64::SveVectorLengths::of_bits({128, 256});
 //     auto cpu = vm.create_vcpu(0, {.sve = true, .sve_lengths = *lengths});
 //     auto set = cpu->sve_vector_lengths();   // {128, 256}

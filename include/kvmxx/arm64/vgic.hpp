@@ -13,8 +13,11 @@
 //   5. set the number of IRQs;                  (set_nr_irqs)
 //   6. KVM_DEV_ARM_VGIC_CTRL_INIT;              (init) — before the first KVM_RUN.
 //
+// Example [vgic], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto gic = kvmxx::arm64::Vgic::setup(vm, {});   // all six steps, QEMU-virt-like layout
-//     vm.irqfd(ev, kvmxx::arm64::spi_gsi(5));
+//     if (!gic) return kvmxx::unexpected(gic.error());
+//     if (auto r = vm.irqfd(ev, kvmxx::arm64::spi_gsi(5)); !r) return kvmxx::unexpected(r.error());
 #pragma once
 
 #include "../config.hpp"

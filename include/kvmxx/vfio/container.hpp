@@ -1,10 +1,13 @@
 // kvmxx/vfio/container.hpp — `VfioContainer`, the owner of /dev/vfio/vfio: one
 // IOMMU context (address space) that groups join and DMA maps live in.
 //
+// Example [vfio_container], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto box = kvmxx::VfioContainer::open();          // open + VFIO_GET_API_VERSION
-//     box->attach(*group);                               // VFIO_GROUP_SET_CONTAINER + VFIO_SET_IOMMU
-//     box->map_dma(0x100000, buf, 0x1000);              // VFIO_IOMMU_MAP_DMA: IOVA → host memory
-//     box->unmap_dma(0x100000, 0x1000);                 // VFIO_IOMMU_UNMAP_DMA
+//     if (!box) return kvmxx::unexpected(box.error());
+//     if (auto r = box->attach(*group); !r) return r;   // VFIO_GROUP_SET_CONTAINER + VFIO_SET_IOMMU
+//     if (auto r = box->map_dma(0x100000, buf, 0x1000); !r) return r;  // VFIO_IOMMU_MAP_DMA: IOVA → host memory
+//     if (auto r = box->unmap_dma(0x100000, 0x1000); !r) return r;     // VFIO_IOMMU_UNMAP_DMA
 //
 // The IOMMU does not accept DMA maps everywhere: the kernel reports the usable
 // IOVA ranges, which leave out reserved regions such as the MSI doorbell of an

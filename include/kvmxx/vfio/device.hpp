@@ -2,10 +2,14 @@
 // VFIO_GROUP_GET_DEVICE_FD: its regions (BARs, config space), its interrupts,
 // and reset.
 //
-//     auto dev  = group->device("0000:00:04.0");
+// Example [vfio_device], built by tests/unit/doc_examples_test.cpp:
+//
+//     auto dev  = group->device("0000:00:04.0");                  // VFIO_GROUP_GET_DEVICE_FD
+//     if (!dev) return kvmxx::unexpected(dev.error());
 //     auto regs = dev->mmap(kvmxx::vfio::region::bar0);          // GET_REGION_INFO + mmap: the BAR in our address space
 //     auto irq  = kvmxx::EventFd::create();
-//     dev->set_irq(kvmxx::vfio::Irq::Intx, *irq);                // VFIO_DEVICE_SET_IRQS: INTx → eventfd
+//     if (!regs || !irq) return kvmxx::unexpected(regs ? irq.error() : regs.error());
+//     if (auto r = dev->set_irq(kvmxx::vfio::Irq::Intx, *irq); !r) return r;  // VFIO_DEVICE_SET_IRQS: INTx → eventfd
 //
 // The eventfd a device interrupt signals is what KVM_IRQFD takes: pass it to
 // Vm::irqfd and the interrupt reaches the guest without passing through us.
@@ -213,7 +217,10 @@ public:
         return Mapping::of_fd(fd_.get(), r.size, r.offset, prot);
     }
 
-    /// The same for region `index`, asking VFIO_DEVICE_GET_REGION_INFO first:
+    /// The same for region `index`, asking VFIO_DEVICE_GET_REGION_INFO first.
+    ///
+    /// Example [vfio_mmap], built by tests/unit/doc_examples_test.cpp:
+    ///
     ///     auto regs = dev.mmap(kvmxx::vfio::region::bar0);
     [[nodiscard]] Result<Mapping> mmap(std::uint32_t index, int prot = PROT_READ | PROT_WRITE) const {
         auto r = region_info(index);

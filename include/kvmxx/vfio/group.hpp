@@ -3,9 +3,10 @@
 // usable ("viable") only when every device in it is bound to vfio-pci (or to no
 // driver): one device left on a host driver could DMA into the same space.
 //
+// Example [vfio_group], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto group = kvmxx::VfioGroup::for_device("0000:00:04.0");  // sysfs iommu_group → /dev/vfio/N
-//     box->attach(*group);                                          // see container.hpp
-//     auto dev = group->device("0000:00:04.0");                     // VFIO_GROUP_GET_DEVICE_FD
+//     if (!group) return kvmxx::unexpected(group.error());
 //
 // The sysfs root is a parameter so that the path logic can be unit-tested on a
 // directory tree; everything else is the kernel's answer.

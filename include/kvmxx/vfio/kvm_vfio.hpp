@@ -4,8 +4,11 @@
 // posted interrupts, s390's adapters) find the device. A VMM adds each group it
 // passes through.
 //
+// Example [kvm_vfio], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto kv = kvmxx::KvmVfio::create(vm);   // KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO)
-//     kv->add_group(*group);                   // KVM_SET_DEVICE_ATTR(KVM_DEV_VFIO_GROUP_ADD)
+//     if (!kv) return kvmxx::unexpected(kv.error());
+//     if (auto r = kv->add_group(*group); !r) return r;  // KVM_SET_DEVICE_ATTR(KVM_DEV_VFIO_GROUP_ADD)
 #pragma once
 
 #include "../config.hpp"

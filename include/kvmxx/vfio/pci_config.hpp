@@ -5,7 +5,10 @@
 // can be unit-tested on any host. A device is untrusted input: every pointer in
 // the list is bounds-checked and a loop in the list ends the walk.
 //
-//     auto cfg = dev.config();                         // 256 bytes via the config region
+// Example [pci_config], built by tests/unit/doc_examples_test.cpp:
+//
+//     auto cfg = dev->config();                         // 256 bytes via the config region
+//     if (!cfg) return kvmxx::unexpected(cfg.error());
 //     kvmxx::vfio::PciConfig pci(*cfg);
 //     std::printf("%04x:%04x\n", pci.vendor_id(), pci.device_id());
 //     if (auto msix = pci.msix()) std::printf("%u MSI-X vectors in BAR%u\n", msix->table_size, msix->table_bar);

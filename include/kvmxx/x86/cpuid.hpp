@@ -1,10 +1,12 @@
 // kvmxx/x86/cpuid.hpp — a CPUID table, as KVM_GET_SUPPORTED_CPUID fills it and
 // KVM_SET_CPUID2 takes it.
 //
+// Example [cpuid], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto table = kvm.supported_cpuid();             // what this host can offer
 //     for (auto& leaf : table->entries())              // edit: hide, brand, limit...
 //         if (leaf.function == 0) std::memcpy(&leaf.ebx, "kvmx", 4);
-//     cpu.set_cpuid(*table);                           // what this vCPU will see
+//     auto given = cpu.set_cpuid(*table);              // what this vCPU will see
 #pragma once
 
 #include "../config.hpp"

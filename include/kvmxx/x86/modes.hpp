@@ -1,8 +1,10 @@
 // kvmxx/x86/modes.hpp — one call to put an x86_64 vCPU in real mode, 32-bit flat
 // protected mode, or 64-bit long mode with identity-mapped page tables.
 //
+// Example [long_mode], built by tests/unit/doc_examples_test.cpp:
+//
 //     auto ram = vm.add_memory(0, 16 << 20);
-//     kvmxx::x86::enter_long_mode(cpu, *ram, 0x1000, 0x10'0000, 0x20'0000);
+//     auto mode = kvmxx::x86::enter_long_mode(cpu, *ram, 0x1000, 0x10'0000, 0x20'0000);
 //     // the guest starts at 0x100000 in 64-bit mode, stack below 0x200000; the
 //     // tables (a GDT, then PML4, PDPT, PDs) are in guest RAM from GPA 0x1000
 //

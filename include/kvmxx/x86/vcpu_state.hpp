@@ -2,8 +2,10 @@
 // that are more than one fixed struct: a batch of MSRs (kvm_msrs), an XSAVE area
 // (kvm_xsave, 4 KiB or the KVM_CAP_XSAVE2 size), and LAPIC register access.
 //
+// Example [msr_batch], built by tests/unit/doc_examples_test.cpp:
+//
 //     kvmxx::MsrBatch batch{0x174, 0x175, 0x176};     // IA32_SYSENTER_CS/ESP/EIP
-//     cpu.get_msrs(batch);                             // one KVM_GET_MSRS
+//     auto n = cpu.get_msrs(batch);                    // one KVM_GET_MSRS
 //     std::uint64_t cs = *batch.value(0x174);
 //
 // Like CpuidTable, these lay the flexible-array structs out by hand: see uapi.hpp
