@@ -83,6 +83,11 @@ public:
     /// KVM_GET_DEVICE_ATTR into a `T`: the kernel writes as many bytes as the
     /// attribute has, so ask for the attribute's own width.
     ///
+    /// Safety: `T` must be at least as wide as the attribute (api.rst and the
+    /// device's document in Documentation/virt/kvm/devices/ give it): the kernel
+    /// writes the attribute's width at &v, so a narrower `T` has it write past v,
+    /// on the stack. kvmxx cannot check: the ioctl carries no size.
+    ///
     /// Example [get_attr], built by tests/unit/doc_examples_test.cpp:
     ///
     ///     auto n = gic->device().get_attr<std::uint32_t>(KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0);

@@ -116,6 +116,11 @@ struct Unknown {
 
 }  // namespace exit
 
+/// Why one KVM_RUN returned: one alternative per exit kind (decode_exit).
+///
+/// Safety: the spans of an exit (MMIO and port data, an internal error's data)
+/// point into the vCPU's kvm_run page and are valid until that vCPU's next run()
+/// or its destruction; copy what must last longer. Their contents are the guest's.
 using Exit = std::variant<exit::MmioRead, exit::MmioWrite, exit::IoIn, exit::IoOut,
                           exit::SystemEvent, exit::Hlt, exit::Shutdown, exit::InternalError,
                           exit::FailEntry, exit::Interrupted, exit::Unknown>;

@@ -26,6 +26,9 @@ class Mapping {
 public:
     Mapping() = default;
     /// Adopts an existing mapping that this object will munmap.
+    ///
+    /// Safety: [addr, addr+size) must be one mmap'd range that nothing else will
+    /// munmap; the destructor unmaps it, and every pointer into it dangles then.
     Mapping(void* addr, std::size_t size) noexcept : addr_(addr), size_(size) {}
 
     Mapping(const Mapping&) = delete;

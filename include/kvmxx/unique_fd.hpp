@@ -25,6 +25,9 @@ public:
     /// The empty state: owns nothing.
     constexpr UniqueFd() noexcept = default;
     /// Takes ownership of `fd` (which may be -1 for "nothing").
+    ///
+    /// Safety: no one else may close `fd`: this closes it on destruction, and a
+    /// descriptor closed twice may by then name another file of the process.
     constexpr explicit UniqueFd(int fd) noexcept : fd_(fd) {}
 
     UniqueFd(const UniqueFd&) = delete;

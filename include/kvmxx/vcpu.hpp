@@ -518,6 +518,11 @@ public:
 #endif
 
     /// The shared kvm_run page, for exits kvmxx does not decode.
+    ///
+    /// Safety: the reference is valid while this Vcpu lives (a moved-from Vcpu has
+    /// no page). KVM_RUN rewrites the page, so read what an exit left before the
+    /// next run(); with the page, the guest's MMIO data and the offsets in it are
+    /// the guest's: check them before using them (decode_exit does).
     kvm_run& raw_run() noexcept { return *run_; }
     std::uint32_t id() const noexcept { return id_; }
     int fd() const noexcept { return fd_.get(); }

@@ -144,8 +144,14 @@ public:
         return register_slot(gpa, size, host, flags, std::move(*mem));
     }
 
-    /// Maps host memory the caller owns (e.g. a VFIO BAR mmap) at `gpa`. The
-    /// caller keeps `host` mapped until remove_memory() or the Vm's destruction.
+    /// Maps host memory the caller owns (e.g. a VFIO BAR mmap) at `gpa`.
+    ///
+    /// Safety: the caller keeps `host` mapped, and means it for this guest, until
+    /// remove_memory() of the slot or the Vm's destruction. KVM keeps only the
+    /// address: the guest reads and writes whatever is mapped there whenever a vCPU
+    /// runs. Unmapped early, the guest's next access fails KVM_RUN with EFAULT;
+    /// remapped to other memory (a new mmap at the same address), the guest reaches
+    /// that memory. kvmxx checks page alignment, not ownership.
     [[nodiscard]] Result<MemoryRegion> add_user_memory(std::uint64_t gpa, std::span<std::uint8_t> host,
                                          MemoryFlags flags = MemoryFlags::None) {
         if (auto bad = check_alignment(gpa, host.size())) return unexpected<Error>(std::move(*bad));
@@ -177,12 +183,23 @@ public:
     }
 
     /// KVM_SET_USER_MEMORY_REGION, raw: nothing is tracked or freed by the Vm.
+    ///
+    /// Safety: `userspace_addr` is any address of this process, and the guest reads
+    /// and writes what is mapped there from the moment this returns until the slot
+    /// is deleted (memory_size 0) or the VM destroyed: the caller keeps it mapped,
+    /// and for the guest only, that long (see add_user_memory). The Vm's own
+    /// accessors (write, read, guest_span) do not know this slot.
     [[nodiscard]] Result<> set_user_memory_region(const kvm_userspace_memory_region& region) {
         return set_region(region.slot, region.guest_phys_addr, region.memory_size,
                           reinterpret_cast<std::uint8_t*>(region.userspace_addr), region.flags);
     }
 
     /// Host bytes for guest-physical [gpa, gpa+size), within one slot.
+    ///
+    /// Safety: the span is valid until remove_memory() of the slot or the Vm's
+    /// destruction, and a running vCPU (or a device's DMA) may change its bytes at
+    /// any moment: read a value the guest controls once, into a local, then check
+    /// and use the copy, never the span again.
     [[nodiscard]] Result<std::span<std::uint8_t>> guest_span(std::uint64_t gpa, std::size_t size) const {
         for (const auto& s : slots_)
             if (s.region.contains(gpa, size)) return std::span<std::uint8_t>(s.region.host + (gpa - s.region.gpa), size);

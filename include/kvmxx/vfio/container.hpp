@@ -199,6 +199,14 @@ public:
 
     /// VFIO_IOMMU_MAP_DMA: the device may access [iova, iova+size) and reach `host`.
     /// All three must be page aligned and the range inside one usable IOVA range.
+    ///
+    /// Safety: the kernel pins the pages behind `host` (charging them to
+    /// RLIMIT_MEMLOCK) and the device reads and writes them, on its own schedule,
+    /// until unmap_dma() of the range or the container closes. Unmapping `host` or
+    /// freeing it first does not stop the device: the pinned pages stay its target
+    /// and are not returned to the system, so memory reused for something else is
+    /// not reached, but data the device writes is lost to the caller. unmap_dma
+    /// before freeing; map only memory the device's owner (the guest) may see.
     [[nodiscard]] Result<> map_dma(std::uint64_t iova, const void* host, std::uint64_t size,
                      vfio::DmaAccess access = vfio::DmaAccess::ReadWrite) {
         const auto vaddr = reinterpret_cast<std::uint64_t>(host);
@@ -220,6 +228,9 @@ public:
 
     /// Maps guest RAM with IOVA = guest-physical address, so a device given
     /// guest addresses by the guest's driver reaches the right memory.
+    ///
+    /// Safety: as map_dma(iova, host, size); unmap_dma(ram.gpa, ram.size) before
+    /// Vm::remove_memory of the slot or the Vm's destruction frees `ram`.
     [[nodiscard]] Result<> map_dma(const MemoryRegion& ram) { return map_dma(ram.gpa, ram.host, ram.size); }
 
     /// VFIO_IOMMU_UNMAP_DMA of exactly [iova, iova+size): an error unless the
