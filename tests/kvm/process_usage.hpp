@@ -22,6 +22,13 @@
 #define KVMTEST_ASAN 1
 #endif
 #endif
+#if defined(KVMTEST_ASAN) || defined(__SANITIZE_THREAD__)
+#define KVMTEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KVMTEST_SANITIZED 1
+#endif
+#endif
 #ifdef KVMTEST_ASAN
 // <sanitizer/allocator_interface.h>, which not every compiler's package ships.
 extern "C" void __sanitizer_purge_allocator(void);
@@ -46,11 +53,12 @@ struct Usage {
 
 /// How far RSS may move between two samples without anything leaking: glibc's heap
 /// trims or keeps freed chunks at its top, and stack and page-table pages come and go;
-/// 64 pages (256 KiB) covers that. Under ASan, even with its quarantine purged, its
-/// allocator and stack depot still grow by a few hundred KiB over a thousand cycles
-/// (seen: 280 KiB on the host's debug-asan build): 1 MiB there. A leaked page per cycle
-/// of a 990-cycle run would be 3,960 KiB, beyond either.
-#ifdef KVMTEST_ASAN
+/// 64 pages (256 KiB) covers that. A sanitizer's runtime grows on its own by a few
+/// hundred KiB over a thousand cycles: ASan's allocator and stack depot even with
+/// its quarantine purged (seen: 280 KiB, the host's debug-asan build), TSan's
+/// allocator and shadow (seen: 320 KiB, the tsan build): 1 MiB there. A leaked page
+/// per cycle of a 990-cycle run would be 3,960 KiB, beyond either.
+#ifdef KVMTEST_SANITIZED
 inline constexpr long rss_noise_kib = 1024;
 #else
 inline constexpr long rss_noise_kib = 256;

@@ -246,6 +246,10 @@ TEST(KvmX86Xsave, Xcr0AndXmm2SetWithSetXcrsAndSetXsaveAreWhatTheLongModeGuestSee
     auto legacy = t.cpu.xsave();
     ASSERT_OK(legacy);
     EXPECT_EQ(std::memcmp(legacy->xmm(2).data(), &xmm2, 8), 0) << "KVM_GET_XSAVE reads back KVM_SET_XSAVE";
+    // The kernel's own layout, not XsaveArea's: KVM_GET_FPU finds XMM2 where xmm(2) put it.
+    auto fpu = t.cpu.fpu();
+    ASSERT_OK(fpu);
+    EXPECT_EQ(std::memcmp(fpu->xmm[2], &xmm2, 8), 0) << "KVM_GET_FPU sees the XMM2 KVM_SET_XSAVE wrote";
     EXPECT_TRUE(legacy->xstate_bv() & 0x2);
     EXPECT_FALSE(t.cpu.xsave2(100)) << "a size below 4096 is refused before the ioctl";
 
