@@ -37,18 +37,17 @@ int main() {
     auto ram = must(vm.add_memory(ram_base, 0x10000));        // 64 KiB at 0x40000000
     example::load(ram, ram_base, guest);
     auto cpu = example::start_vcpu(vm, ram_base);             // KVM_CREATE_VCPU + its start state
-    std::printf("example 1: a VM with 64 KiB of RAM at %#llx and one vCPU\n", (unsigned long long)ram_base);
+    EXAMPLE_SAY(ex1_vm, (unsigned long long)ram_base);  // "example 1: a VM with 64 KiB of RAM at 0x40000000 ..."
 
     for (;;) {
         auto exit = must(cpu.run());                          // KVM_RUN: the guest runs until...
         if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit)) {
-            std::printf("example 1: the guest wrote %llu to %#llx (%zu bytes): an MMIO exit\n",
-                        (unsigned long long)w->value(), (unsigned long long)w->address, w->data.size());
+            EXAMPLE_SAY(ex1_mmio, (unsigned long long)w->value(), (unsigned long long)w->address, w->data.size());
         } else if (example::guest_is_done(exit)) {
-            std::printf("example 1: %s: done\n", example::done_words);
+            EXAMPLE_SAY(ex1_done, example::done_words());
             return 0;
         } else {
-            std::printf("example 1: unexpected exit %s\n", kvmxx::describe(exit).c_str());
+            EXAMPLE_SAY(ex1_unexpected, kvmxx::describe(exit).c_str());
             return 1;
         }
     }

@@ -81,19 +81,18 @@ int main() {
     must(bus.add("console", 0x0a00'0000, 0x1000, console));
     must(bus.add("counter", 0x0a00'1000, 0x1000, counter));
     if (auto clash = bus.add("clash", 0x0a00'0800, 0x1000, counter); !clash)  // refused: it overlaps the console
-        std::printf("example 2: refused, as it should be: %s\n", clash.error().detail().c_str());
-    std::printf("example 2: console at 0xa000000, counter at 0xa001000; the guest says:\n");
+        EXAMPLE_SAY(ex2_refused, clash.error().detail().c_str());
+    EXAMPLE_SAY(ex2_devices);
 
     for (;;) {
         auto exit = must(cpu.run());
         if (bus.handle(exit)) continue;
         if (example::guest_is_done(exit)) {
             std::fflush(stdout);
-            std::printf("example 2: the counter was read %u times; %s\n", counter.value, example::done_words);
+            EXAMPLE_SAY(ex2_done, counter.value, example::done_words());
             return counter.value == 3 ? 0 : 1;
         }
-        std::printf("example 2: no device at this exit: %s\n",
-                    kvmxx::describe(exit).c_str());
+        EXAMPLE_SAY(ex2_no_device, kvmxx::describe(exit).c_str());
         return 1;
     }
 }

@@ -33,23 +33,21 @@ int main() {
     auto cpu = must(vm.create_vcpu(0, {}));
     example::load_gic_guest(ram, cpu, ram_base, ram_base + 0x1000, irq_handler);
     auto gic = must(arm64::Vgic::setup(vm, {}));              // GICv3 + ITS, in the kernel's order
-    std::printf("example 3: GICv3 at %#llx; guest interrupt SPI %u = INTID %u\n",
-                (unsigned long long)arm64::GicLayout{}.distributor, spi, arm64::spi_intid(spi));
+    EXAMPLE_SAY(ex3_gic, (unsigned long long)arm64::GicLayout{}.distributor, spi, arm64::spi_intid(spi));
 
     auto irq = must(kvmxx::EventFd::create());
     must(vm.irqfd(irq, arm64::spi_gsi(spi)));                  // KVM_IRQFD: eventfd → GSI 5
-    std::printf("example 3: KVM_IRQFD: eventfd %d now raises GSI %u\n", irq.event_fd(), arm64::spi_gsi(spi));
+    EXAMPLE_SAY(ex3_irqfd, irq.event_fd(), arm64::spi_gsi(spi));
 
     auto ready = example::next_report(cpu);
-    std::printf("example 3: guest GIC driver ready (report at %#llx)\n", (unsigned long long)ready.address);
+    EXAMPLE_SAY(ex3_gic_ready, (unsigned long long)ready.address);
     for (int i = 1; i <= 3; ++i) {
         must(irq.signal());                                    // write(2) 1 to the eventfd
         auto seen = example::next_report(cpu);                 // the guest handler ran
-        std::printf("example 3: signal %d -> the guest's handler acknowledged INTID %llu\n", i,
-                    (unsigned long long)seen.value());
+        EXAMPLE_SAY(ex3_gic_signal, i, (unsigned long long)seen.value());
         if (seen.value() != arm64::spi_intid(spi)) return 1;
     }
-    std::printf("example 3: 3 signals, 3 guest interrupts, 0 ioctls per interrupt\n");
+    EXAMPLE_SAY(ex3_done);
     return 0;
 }
 #else
@@ -65,22 +63,21 @@ int main() {
     auto ram = must(vm.add_memory(0, 0x10000));                // 64 KiB at 0: the vector table lives there
     auto cpu = must(vm.create_vcpu(0));
     example::load_pic_guest(ram, cpu);
-    std::printf("example 3: in-kernel 8259 PICs; guest interrupt IRQ %u = vector %#x\n", irq_line, 0x20 + irq_line);
+    EXAMPLE_SAY(ex3_pic, irq_line, 0x20 + irq_line);
 
     auto irq = must(kvmxx::EventFd::create());
     must(vm.irqfd(irq, irq_line));                             // KVM_IRQFD: eventfd → GSI 5
-    std::printf("example 3: KVM_IRQFD: eventfd %d now raises GSI %u\n", irq.event_fd(), irq_line);
+    EXAMPLE_SAY(ex3_irqfd, irq.event_fd(), irq_line);
 
     auto ready = example::next_report(cpu);
-    std::printf("example 3: guest PIC driver ready (report at %#llx)\n", (unsigned long long)ready.address);
+    EXAMPLE_SAY(ex3_pic_ready, (unsigned long long)ready.address);
     for (int i = 1; i <= 3; ++i) {
         must(irq.signal());                                    // write(2) 1 to the eventfd
         auto seen = example::next_report(cpu);                 // the guest handler ran
-        std::printf("example 3: signal %d -> the guest's handler ran for vector %#llx\n", i,
-                    (unsigned long long)seen.value());
+        EXAMPLE_SAY(ex3_pic_signal, i, (unsigned long long)seen.value());
         if (seen.value() != 0x20 + irq_line) return 1;
     }
-    std::printf("example 3: 3 signals, 3 guest interrupts, 0 ioctls per interrupt\n");
+    EXAMPLE_SAY(ex3_done);
     return 0;
 }
 #endif

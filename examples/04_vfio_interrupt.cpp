@@ -27,27 +27,25 @@ int main(int argc, char** argv) {
     auto reg = [&](std::uint32_t off) -> volatile std::uint32_t& {
         return *reinterpret_cast<volatile std::uint32_t*>(bar0.data() + off);
     };
-    std::printf("example 4: %s is in IOMMU group %u; BAR0 (%zu KiB) mapped; edu id %#x\n", bdf.c_str(),
-                group.number(), bar0.size() >> 10, static_cast<unsigned>(reg(0x00)));
+    EXAMPLE_SAY(ex4_device, bdf.c_str(), group.number(), bar0.size() >> 10, static_cast<unsigned>(reg(0x00)));
 
     auto irq = must(kvmxx::EventFd::create());
     must(dev.set_irq(vfio::Irq::Intx, irq));                         // VFIO_DEVICE_SET_IRQS: INTx → eventfd
-    std::printf("example 4: VFIO_DEVICE_SET_IRQS: the device's INTx now signals eventfd %d\n", irq.event_fd());
+    EXAMPLE_SAY(ex4_set_irqs, irq.event_fd());
 
     for (std::uint32_t i = 1; i <= 3; ++i) {
         reg(0x60) = i;                                               // edu: raise interrupt, status |= i
         if (!must(irq.wait_for(std::chrono::milliseconds(2000)))) {
-            std::printf("example 4: interrupt %u never arrived\n", i);
+            EXAMPLE_SAY(ex4_lost, i);
             return 1;
         }
         auto count = must(irq.try_read());
-        std::printf("example 4: interrupt %u: eventfd count %llu, edu status %#x", i,
-                    (unsigned long long)count.value_or(0), static_cast<unsigned>(reg(0x24)));
+        EXAMPLE_SAY(ex4_interrupt, i, (unsigned long long)count.value_or(0), static_cast<unsigned>(reg(0x24)));
         reg(0x64) = i;                                               // edu: acknowledge (lowers INTx)
         must(dev.unmask(vfio::Irq::Intx));                           // VFIO masked it on arrival: unmask
-        std::printf(" -> acknowledged, unmasked\n");
+        EXAMPLE_SAY(ex4_acked);
     }
     must(dev.disable_irqs(vfio::Irq::Intx));
-    std::printf("example 4: 3 device interrupts reached userspace through an eventfd\n");
+    EXAMPLE_SAY(ex4_done);
     return 0;
 }

@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     auto bar0 = must(dev.mmap(vfio::region::bar0));
     must(vm.add_user_memory(bar_gpa, bar0.bytes()));                 // KVM_SET_USER_MEMORY_REGION
     must(cpu.set(arm64::reg::x(5), bar_gpa));
-    std::printf("example 5: %s's BAR0 is guest memory at %#llx\n", bdf.c_str(), (unsigned long long)bar_gpa);
+    EXAMPLE_SAY(ex5_bar, bdf.c_str(), (unsigned long long)bar_gpa);
 
     // The chain: VFIO signals `trigger`; KVM injects; the guest's EOI signals `unmask`.
     auto trigger = must(kvmxx::EventFd::create());
@@ -57,8 +57,7 @@ int main(int argc, char** argv) {
     must(dev.set_irq(vfio::Irq::Intx, trigger));                     // VFIO_DEVICE_SET_IRQS (TRIGGER)
     must(dev.set_unmask_eventfd(vfio::Irq::Intx, unmask));           // VFIO_DEVICE_SET_IRQS (UNMASK)
     must(vm.irqfd(trigger, arm64::spi_gsi(spi), unmask));            // KVM_IRQFD with KVM_IRQFD_FLAG_RESAMPLE
-    std::printf("example 5: INTx -> eventfd %d -> KVM_IRQFD -> GSI %u (INTID %u); resample -> eventfd %d -> unmask\n",
-                trigger.event_fd(), arm64::spi_gsi(spi), arm64::spi_intid(spi), unmask.event_fd());
+    EXAMPLE_SAY(ex5_chain, trigger.event_fd(), arm64::spi_gsi(spi), arm64::spi_intid(spi), unmask.event_fd());
 
     example::next_report(cpu);  // the guest's GIC driver is ready
     auto edu_status = [&] { return *reinterpret_cast<volatile std::uint32_t*>(bar0.data() + 0x24); };
@@ -67,13 +66,14 @@ int main(int argc, char** argv) {
         // An exit's data lives in the shared kvm_run page until the next run(): keep the values.
         const auto intid = example::next_report(cpu).value();
         const auto acked = example::next_report(cpu).value();
-        std::printf("example 5: interrupt %u: the guest's handler took INTID %llu and acked edu status %llu; "
-                    "edu status now %u\n",
-                    i, (unsigned long long)intid, (unsigned long long)acked, edu_status());
+        EXAMPLE_SAY(ex5_interrupt, i, (unsigned long long)intid, (unsigned long long)acked, edu_status());
         if (intid != arm64::spi_intid(spi) || acked != i) return 1;
     }
     auto left = must(trigger.try_read());
-    std::printf("example 5: the eventfd holds %s: KVM consumed every signal, userspace never saw one\n",
-                left ? "a count (unexpected)" : "nothing");
-    return left ? 1 : 0;
+    if (left) {
+        EXAMPLE_SAY(ex5_left);
+        return 1;
+    }
+    EXAMPLE_SAY(ex5_consumed);  // KVM consumed every signal: userspace never saw one
+    return 0;
 }

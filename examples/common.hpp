@@ -1,9 +1,12 @@
 // common.hpp — the helpers every example uses, so each example file shows only
 // what it teaches: stop at the first error, load guest code, start vCPU 0 at it
 // (arm64: KVM_ARM_VCPU_INIT + pc; x86_64: real mode), and know the guest is done.
+// What the examples say comes from messages.hpp, in English or Chinese.
 #pragma once
 
 #include <kvmxx/kvmxx.hpp>
+
+#include "messages.hpp"
 
 #include <cstdio>
 #include <cstdlib>
@@ -17,7 +20,7 @@ namespace example {
 template <class T>
 T must(kvmxx::Result<T> r) {
     if (!r) {
-        std::fprintf(stderr, "error: %s\n", r.error().message().c_str());
+        EXAMPLE_SAY_TO(stderr, error, r.error().message().c_str());
         std::exit(1);
     }
     if constexpr (!std::is_void_v<T>) return std::move(*r);
@@ -44,7 +47,7 @@ inline bool guest_is_done(const kvmxx::Exit& exit) {
     auto* e = std::get_if<kvmxx::exit::SystemEvent>(&exit);
     return e && e->is_shutdown();
 }
-inline constexpr const char* done_words = "the guest called PSCI SYSTEM_OFF";
+inline const char* done_words() { return messages::text(messages::Id::done_psci); }
 #elif KVMXX_ARCH_X86_64
 /// vCPU 0 in real mode with CS based at `entry` (IP 0) and data segments flat from 0
 /// with a 4 GiB limit ("unreal mode"), so 32-bit addresses reach 0x0a000000.
@@ -56,7 +59,7 @@ inline kvmxx::Vcpu start_vcpu(kvmxx::Vm& vm, std::uint64_t entry) {
 /// How the examples' x86 guests end: HLT, which exits to us when the VM has no
 /// in-kernel interrupt controller to wake it.
 inline bool guest_is_done(const kvmxx::Exit& exit) { return std::holds_alternative<kvmxx::exit::Hlt>(exit); }
-inline constexpr const char* done_words = "the guest halted (HLT)";
+inline const char* done_words() { return messages::text(messages::Id::done_hlt); }
 #endif
 
 }  // namespace example

@@ -66,13 +66,13 @@ inline kvmxx::exit::MmioWrite next_report(kvmxx::Vcpu& cpu) {
         auto exit = must(cpu.run());
         if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit)) {
             if (w->address == report + 0x100) {
-                std::printf("guest exception, ESR_EL1=%#llx\n", (unsigned long long)w->value());
+                EXAMPLE_SAY(guest_exception, (unsigned long long)w->value());
                 std::exit(1);
             }
             return *w;
         }
         if (std::holds_alternative<kvmxx::exit::Interrupted>(exit)) continue;
-        std::printf("unexpected exit: %s\n", kvmxx::describe(exit).c_str());
+        EXAMPLE_SAY(unexpected_exit, kvmxx::describe(exit).c_str());
         std::exit(1);
     }
 }

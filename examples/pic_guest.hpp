@@ -63,7 +63,7 @@ inline kvmxx::exit::MmioWrite next_report(kvmxx::Vcpu& cpu) {
         auto exit = must(cpu.run());
         if (auto* w = std::get_if<kvmxx::exit::MmioWrite>(&exit)) return *w;
         if (std::holds_alternative<kvmxx::exit::Interrupted>(exit)) continue;
-        std::printf("unexpected exit: %s\n", kvmxx::describe(exit).c_str());
+        EXAMPLE_SAY(unexpected_exit, kvmxx::describe(exit).c_str());
         std::exit(1);
     }
 }
