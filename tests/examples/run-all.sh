@@ -5,25 +5,27 @@
 # must exit 0 too, speak Chinese, and say the same numbers as the English run
 # (every decimal and 0x number of its output, as a sorted list; the guest's and
 # the library's own text is English in both): "EXAMPLE-PASS NAME.zh_CN".
-# Works with busybox sh, grep, sort and cmp.
+# Works with busybox sh, grep, sort, cmp and mktemp.
 numbers() { grep -oE '0x[0-9a-fA-F]+|[0-9]+' "$1" | sort; }
+out=$(mktemp -d) || exit 1
+trap 'rm -rf "$out"' EXIT
 rc=0
 for e in "$@"; do
-    "./$e" >/tmp/example.en 2>&1; status=$?
-    cat /tmp/example.en
+    "./$e" >$out/en 2>&1; status=$?
+    cat $out/en
     if [ $status -eq 0 ]; then echo "EXAMPLE-PASS $e"; else echo "EXAMPLE-FAIL $e (exit $status)"; rc=1; fi
     case $e in 0*) ;; *) continue ;; esac
-    KVMXX_LANG=zh_CN "./$e" >/tmp/example.zh 2>&1; status=$?
-    cat /tmp/example.zh
-    numbers /tmp/example.en >/tmp/numbers.en
-    numbers /tmp/example.zh >/tmp/numbers.zh
-    n=$(wc -l </tmp/numbers.en)
+    KVMXX_LANG=zh_CN "./$e" >$out/zh 2>&1; status=$?
+    cat $out/zh
+    numbers $out/en >$out/numbers.en
+    numbers $out/zh >$out/numbers.zh
+    n=$(wc -l <$out/numbers.en)
     if [ $status -ne 0 ]; then
         echo "EXAMPLE-FAIL $e.zh_CN (exit $status)"; rc=1
-    elif ! grep -q '示例' /tmp/example.zh || grep -q '^example [0-9]' /tmp/example.zh; then
+    elif ! grep -q '示例' $out/zh || grep -q '^example [0-9]' $out/zh; then
         echo "EXAMPLE-FAIL $e.zh_CN (the output is not in Chinese)"; rc=1
-    elif ! cmp -s /tmp/numbers.en /tmp/numbers.zh; then
-        echo "EXAMPLE-FAIL $e.zh_CN (numbers differ: en [$(tr '\n' ' ' </tmp/numbers.en)] zh [$(tr '\n' ' ' </tmp/numbers.zh)])"; rc=1
+    elif ! cmp -s $out/numbers.en $out/numbers.zh; then
+        echo "EXAMPLE-FAIL $e.zh_CN (numbers differ: en [$(tr '\n' ' ' <$out/numbers.en)] zh [$(tr '\n' ' ' <$out/numbers.zh)])"; rc=1
     else
         echo "EXAMPLE-PASS $e.zh_CN (the same $n numbers as in English)"
     fi
