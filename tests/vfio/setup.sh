@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside the aarch64 testbed before the VFIO tests: loads VFIO and UIO and
 # binds the emulated devices the way an administrator would before passthrough.
-#   00:03.0 NVMe   -> vfio-pci (unbound from the nvme driver first, if it has it)
+#   00:03.0 NVMe   -> vfio-pci (unbound from the nvme driver first, if it has it);
+#                     with --nvme-on-host it stays on the host's nvme driver
 #   00:04.0 edu    -> vfio-pci
 #   00:05.0 edu    -> vfio-pci          } one multifunction slot, one IOMMU group:
 #   00:05.1 edu    -> uio_pci_generic   } not viable until 05.1 is on vfio-pci too
@@ -20,7 +21,12 @@ bind() {  # bind BDF DRIVER
     [ "$(basename "$(readlink "$dev/driver")")" = "$2" ] || { echo "setup: $1 did not bind to $2"; exit 1; }
     echo "setup: $1 ($(cat $dev/vendor):$(cat $dev/device)) -> $2, iommu group $(basename "$(readlink "$dev/iommu_group")")"
 }
-bind 0000:00:03.0 vfio-pci
+if [ "${1:-}" = --nvme-on-host ]; then
+    [ -e /sys/bus/pci/devices/0000:00:03.0/driver ] || bind 0000:00:03.0 nvme
+    echo "setup: 0000:00:03.0 stays on $(basename "$(readlink /sys/bus/pci/devices/0000:00:03.0/driver)") (the host's disk)"
+else
+    bind 0000:00:03.0 vfio-pci
+fi
 bind 0000:00:04.0 vfio-pci
 bind 0000:00:05.0 vfio-pci
 bind 0000:00:05.1 uio_pci_generic
