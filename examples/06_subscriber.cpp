@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
     const unsigned long long left = must(trigger.try_read()).value_or(0);  // what KVM did not consume
 
     EXAMPLE_SAY(ex6_table, windows, static_cast<unsigned>(window.count()));
-    EXAMPLE_SAY(ex6_header);
+    EXAMPLE_SAY(ex6_header);  // "guest saw", on the host's rows: interrupts of any INTID but edu's
     EXAMPLE_SAY(ex6_row_timer, "arch_timer", took.timer, saw.other);
     EXAMPLE_SAY(ex6_row_uart, "uart-pl011", took.uart, saw.other);
     EXAMPLE_SAY(ex6_row_nvme, "nvme0q*", took.nvme, saw.other);
@@ -210,7 +210,7 @@ int main(int argc, char** argv) {
         reg(0x60) = i;
         run_guest(cpu, window, edu_intid, after);  // the guest waits in WFI: nothing comes
         if (!must(trigger.wait_for(1s))) return EXAMPLE_SAY(ex6_lost, i), 1;
-        const unsigned long long count = must(trigger.try_read()).value_or(0);  // the signal waited for us in the eventfd
+        const unsigned long long count = must(trigger.try_read()).value_or(0);  // it waited for us
         read_by_us += count;
         reg(0x64) = reg(0x24);      // we acknowledge edu, as the guest did
         must(unmask.signal());      // and unmask INTx, as KVM's resample did
