@@ -32,12 +32,12 @@ namespace uapi {
 
 /// The fields of `struct kvm_reg_list` before `reg[]`.
 struct RegListHead {
-    __u64 n;
+    __u64 n;  ///< capacity of reg[] going in, registers the vCPU has coming out
 };
 /// The fields of `struct kvm_irq_routing` before `entries[]`.
 struct IrqRoutingHead {
-    __u32 nr;
-    __u32 flags;
+    __u32 nr;     ///< entries that follow
+    __u32 flags;  ///< must be 0
 };
 
 inline constexpr unsigned long get_reg_list = _IOWR(KVMIO, 0xb0, RegListHead);
@@ -49,13 +49,13 @@ static_assert(set_gsi_routing == 0x4008ae6aUL);
 #if KVMXX_ARCH_X86_64
 /// The fields of `struct kvm_msrs` before `entries[]`.
 struct MsrsHead {
-    __u32 nmsrs;
-    __u32 pad;
+    __u32 nmsrs;  ///< entries that follow
+    __u32 pad;    ///< must be 0
 };
 /// The fields of `struct kvm_cpuid2` before `entries[]`.
 struct Cpuid2Head {
-    __u32 nent;
-    __u32 padding;
+    __u32 nent;     ///< entries that follow (capacity, for KVM_GET_SUPPORTED_CPUID)
+    __u32 padding;  ///< must be 0
 };
 inline constexpr unsigned long get_msrs = _IOWR(KVMIO, 0x88, MsrsHead);
 inline constexpr unsigned long set_msrs = _IOW(KVMIO, 0x89, MsrsHead);
@@ -73,18 +73,27 @@ class FlexArg {
                   "in C the entries start right after the head");
 
 public:
+    /// A zeroed head and `capacity` zeroed entries.
     explicit FlexArg(std::size_t capacity)
         : words_((sizeof(Head) + capacity * sizeof(Entry) + 7) / 8), capacity_(capacity) {}
 
+    /// The fixed fields (counts, flags) in front of the entries.
+    /// @{
     Head& head() noexcept { return *reinterpret_cast<Head*>(words_.data()); }
     const Head& head() const noexcept { return *reinterpret_cast<const Head*>(words_.data()); }
+    /// @}
     /// The first `n` entries (n ≤ capacity()).
+    /// @{
     std::span<Entry> entries(std::size_t n) noexcept { return {first(), n}; }
     std::span<const Entry> entries(std::size_t n) const noexcept { return {first(), n}; }
+    /// @}
+    /// Entries the buffer has room for.
     std::size_t capacity() const noexcept { return capacity_; }
     /// What the ioctl takes.
+    /// @{
     void* arg() noexcept { return words_.data(); }
     const void* arg() const noexcept { return words_.data(); }
+    /// @}
 
 private:
     Entry* first() noexcept { return reinterpret_cast<Entry*>(reinterpret_cast<std::byte*>(words_.data()) + sizeof(Head)); }
