@@ -67,7 +67,8 @@ inline void emit(std::string_view line) {
 /// Small builder for "key=value" argument text, shared by trace lines and error details.
 class Args {
 public:
-    Args& dec(const char* key, std::uint64_t v) { return put(key, v, 10); }
+    Args& dec(const char* key, std::uint64_t v) { return put(key, v, 10); }  ///< Appends "key=v" in decimal.
+    /// Appends "key=v" in signed decimal (an fd of -1 reads as -1).
     Args& sdec(const char* key, std::int64_t v) {
         if (v < 0) {
             sep(key);
@@ -77,12 +78,14 @@ public:
         }
         return dec(key, static_cast<std::uint64_t>(v));
     }
+    /// Appends "key=0x..." in hex (addresses, flags).
     Args& hex(const char* key, std::uint64_t v) {
         sep(key);
         text_ += "0x";
         num(v, 16);
         return *this;
     }
+    /// Appends "key=v" with `v` as it is.
     Args& str(const char* key, std::string_view v) {
         sep(key);
         text_ += v;
@@ -94,8 +97,8 @@ public:
         text_ += v;
         return *this;
     }
-    std::string take() { return std::move(text_); }
-    const std::string& text() const { return text_; }
+    std::string take() { return std::move(text_); }     ///< The text, moved out (the builder is spent).
+    const std::string& text() const { return text_; }  ///< The text so far.
 
 private:
     Args& put(const char* key, std::uint64_t v, int base) {
