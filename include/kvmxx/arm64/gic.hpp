@@ -32,9 +32,9 @@ constexpr std::uint32_t spi_gsi(std::uint32_t spi) noexcept { return spi; }
 
 /// KVM_IRQ_LINE's `irq` word (KVM_ARM_IRQ_TYPE_* in bits 24-27, vCPU in 16-23, INTID in 0-15).
 namespace irq_type {
-inline constexpr std::uint32_t cpu = 0;
-inline constexpr std::uint32_t spi = 1;
-inline constexpr std::uint32_t ppi = 2;
+inline constexpr std::uint32_t cpu = 0;  ///< KVM_ARM_IRQ_TYPE_CPU: a vCPU's IRQ/FIQ line (no in-kernel GIC)
+inline constexpr std::uint32_t spi = 1;  ///< KVM_ARM_IRQ_TYPE_SPI: a shared peripheral interrupt
+inline constexpr std::uint32_t ppi = 2;  ///< KVM_ARM_IRQ_TYPE_PPI: one vCPU's private peripheral interrupt
 }  // namespace irq_type
 constexpr std::uint32_t irq_line_spi(std::uint32_t intid) noexcept { return (irq_type::spi << 24) | (intid & 0xffff); }
 constexpr std::uint32_t irq_line_ppi(std::uint32_t vcpu, std::uint32_t intid) noexcept {
