@@ -69,7 +69,7 @@ struct IoEvent {
     /// The address space a guest write lands in.
     enum class Space {
         Mmio,  ///< guest-physical memory address
-        Pio,   ///< x86 I/O port (KVM_IOEVENTFD_FLAG_PIO)
+        Pio    ///< x86 I/O port (KVM_IOEVENTFD_FLAG_PIO)
     };
     Space space = Space::Mmio;  ///< MMIO or port I/O
     std::uint64_t address = 0;  ///< guest-physical address or port

@@ -77,7 +77,7 @@ public:
     /// The GIC architecture version emulated.
     enum class Version {
         V2 = 2,  ///< GICv2: distributor + CPU interface, no ITS
-        V3 = 3,  ///< GICv3: distributor + redistributors, optional ITS
+        V3 = 3   ///< GICv3: distributor + redistributors, optional ITS
     };
 
     /// KVM_CREATE_DEVICE of the GIC. Fails with a clear error when the VM has
