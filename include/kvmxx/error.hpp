@@ -20,6 +20,8 @@
 #include <system_error>
 #include <utility>
 
+/// Everything kvmxx declares (inside an inline namespace that names the expected
+/// mode, so mixing modes fails at link time).
 KVMXX_BEGIN_NAMESPACE
 
 /// The symbolic name of an errno value ("EEXIST"), or "E?" for one we do not list.

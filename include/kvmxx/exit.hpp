@@ -34,6 +34,7 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// The exit kinds of KVM_RUN, the alternatives of kvmxx::Exit.
 namespace exit {
 
 /// Little-endian bytes → integer (KVM hands MMIO data as the guest's bytes).

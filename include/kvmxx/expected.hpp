@@ -64,6 +64,7 @@ public:
 private:
     E error_;
 };
+/// `unexpected(e)` deduces unexpected<E>, as std::unexpected's deduction guide.
 template <class E>
 unexpected(E) -> unexpected<E>;
 

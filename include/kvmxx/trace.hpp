@@ -26,6 +26,7 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// The teaching trace: one decoded line per ioctl when on (KVMXX_TRACE=1).
 namespace trace {
 
 /// Receives each finished line (without newline).
@@ -50,8 +51,9 @@ inline std::atomic<void*> sink_context{nullptr};
 
 /// Is the trace on? (The one branch every wrapper pays.)
 inline bool enabled() noexcept { return detail::on.load(std::memory_order_relaxed); }
+/// Turns the trace on (or off with `false`), whatever KVMXX_TRACE said.
 inline void enable(bool on = true) noexcept { detail::on.store(on, std::memory_order_relaxed); }
-inline void disable() noexcept { enable(false); }
+inline void disable() noexcept { enable(false); }  ///< Turns the trace off.
 
 /// Sends lines to `sink(line, context)`; nullptr restores the stderr sink.
 inline void set_sink(Sink sink, void* context = nullptr) noexcept {

@@ -28,6 +28,7 @@
 #include <vector>
 
 KVMXX_BEGIN_NAMESPACE
+/// Variable-length ioctl arguments laid out by hand, and the ioctl numbers C computes for them.
 namespace uapi {
 
 /// The fields of `struct kvm_reg_list` before `reg[]`.
@@ -40,8 +41,8 @@ struct IrqRoutingHead {
     __u32 flags;  ///< must be 0
 };
 
-inline constexpr unsigned long get_reg_list = _IOWR(KVMIO, 0xb0, RegListHead);
-inline constexpr unsigned long set_gsi_routing = _IOW(KVMIO, 0x6a, IrqRoutingHead);
+inline constexpr unsigned long get_reg_list = _IOWR(KVMIO, 0xb0, RegListHead);        ///< KVM_GET_REG_LIST
+inline constexpr unsigned long set_gsi_routing = _IOW(KVMIO, 0x6a, IrqRoutingHead);  ///< KVM_SET_GSI_ROUTING
 // The numbers a C compiler computes from the UAPI headers (see the comment above).
 static_assert(get_reg_list == 0xc008aeb0UL);
 static_assert(set_gsi_routing == 0x4008ae6aUL);
@@ -57,10 +58,10 @@ struct Cpuid2Head {
     __u32 nent;     ///< entries that follow (capacity, for KVM_GET_SUPPORTED_CPUID)
     __u32 padding;  ///< must be 0
 };
-inline constexpr unsigned long get_msrs = _IOWR(KVMIO, 0x88, MsrsHead);
-inline constexpr unsigned long set_msrs = _IOW(KVMIO, 0x89, MsrsHead);
-inline constexpr unsigned long get_supported_cpuid = _IOWR(KVMIO, 0x05, Cpuid2Head);
-inline constexpr unsigned long set_cpuid2 = _IOW(KVMIO, 0x90, Cpuid2Head);
+inline constexpr unsigned long get_msrs = _IOWR(KVMIO, 0x88, MsrsHead);                ///< KVM_GET_MSRS
+inline constexpr unsigned long set_msrs = _IOW(KVMIO, 0x89, MsrsHead);                 ///< KVM_SET_MSRS
+inline constexpr unsigned long get_supported_cpuid = _IOWR(KVMIO, 0x05, Cpuid2Head);  ///< KVM_GET_SUPPORTED_CPUID
+inline constexpr unsigned long set_cpuid2 = _IOW(KVMIO, 0x90, Cpuid2Head);            ///< KVM_SET_CPUID2
 static_assert(get_msrs == 0xc008ae88UL && set_msrs == 0x4008ae89UL);
 static_assert(get_supported_cpuid == 0xc008ae05UL && set_cpuid2 == 0x4008ae90UL);
 #endif

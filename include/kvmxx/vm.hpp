@@ -43,6 +43,7 @@ enum class MemoryFlags : std::uint32_t {
     LogDirtyPages = KVM_MEM_LOG_DIRTY_PAGES,  ///< track guest writes for dirty_log()
     ReadOnly = KVM_MEM_READONLY,              ///< guest writes become MMIO exits
 };
+/// Both sets of flags.
 constexpr MemoryFlags operator|(MemoryFlags a, MemoryFlags b) noexcept {
     return static_cast<MemoryFlags>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
 }

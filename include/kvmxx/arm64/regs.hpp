@@ -33,24 +33,30 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// arm64: registers, the GIC, SVE and vCPU features.
 namespace arm64 {
 
-__extension__ typedef unsigned __int128 u128;  // the width of a V register
+__extension__ typedef unsigned __int128 u128;  ///< the width of a V register
 
+/// How ONE_REG ids are built (KVM_REG_ARM64 | group | size | index).
 namespace encoding {
-inline constexpr std::uint64_t arch = 0x6000000000000000ULL;  // KVM_REG_ARM64
-inline constexpr std::uint64_t core = 0x0010ULL << 16;       // KVM_REG_ARM_CORE
-inline constexpr std::uint64_t sysreg = 0x0013ULL << 16;     // KVM_REG_ARM64_SYSREG
-inline constexpr std::uint64_t firmware = 0x0014ULL << 16;   // KVM_REG_ARM_FW
+inline constexpr std::uint64_t arch = 0x6000000000000000ULL;  ///< KVM_REG_ARM64
+inline constexpr std::uint64_t core = 0x0010ULL << 16;       ///< KVM_REG_ARM_CORE
+inline constexpr std::uint64_t sysreg = 0x0013ULL << 16;     ///< KVM_REG_ARM64_SYSREG
+inline constexpr std::uint64_t firmware = 0x0014ULL << 16;   ///< KVM_REG_ARM_FW
 
 /// Word offsets in struct kvm_regs (user_pt_regs, then sp_el1, elr_el1, spsr[5], fp_regs).
+/// @{
 inline constexpr std::uint64_t off_x0 = 0, off_sp = 62, off_pc = 64, off_pstate = 66;
 inline constexpr std::uint64_t off_sp_el1 = 68, off_elr_el1 = 70, off_spsr0 = 72;
 inline constexpr std::uint64_t off_v0 = 84, off_fpsr = 212, off_fpcr = 213;
+/// @}
 
+/// The id of the `bytes`-wide core register at `word_offset` in struct kvm_regs.
 constexpr std::uint64_t core_id(std::uint64_t word_offset, std::uint64_t bytes) {
     return arch | reg_size_code(bytes) | core | word_offset;
 }
+/// The id of the 64-bit system register with this MRS/MSR encoding.
 constexpr std::uint64_t sys_id(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2) {
     return arch | KVM_REG_SIZE_U64 | sysreg | ((std::uint64_t{op0} << 14) & 0xc000) |
            ((std::uint64_t{op1} << 11) & 0x3800) | ((std::uint64_t{crn} << 7) & 0x0780) |

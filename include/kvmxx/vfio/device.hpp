@@ -42,6 +42,7 @@
 #include <vector>
 
 KVMXX_BEGIN_NAMESPACE
+/// VFIO's plain data: device, region and interrupt info, PCI config decoding, sysfs.
 namespace vfio {
 
 /// The interrupt indexes of a vfio-pci device.

@@ -25,14 +25,27 @@
 KVMXX_BEGIN_NAMESPACE
 namespace vfio {
 
+/// Offsets and bits of the PCI type 0 configuration header (PCI Local Bus 3.0, 6.2).
 namespace pci {
+/// Register offsets in the header.
+/// @{
 inline constexpr std::uint16_t vendor_id = 0x00, device_id = 0x02, command = 0x04, status = 0x06;
 inline constexpr std::uint16_t class_revision = 0x08, header_type = 0x0e, bar0 = 0x10, cap_pointer = 0x34;
 inline constexpr std::uint16_t interrupt_line = 0x3c, interrupt_pin = 0x3d;
+/// @}
+/// Command register bits: decode I/O, decode memory, master DMA, mask INTx.
+/// @{
 inline constexpr std::uint16_t command_io = 1 << 0, command_memory = 1 << 1, command_bus_master = 1 << 2;
 inline constexpr std::uint16_t command_intx_disable = 1 << 10;
+/// @}
+/// Status register bits: INTx asserted, capability list present.
+/// @{
 inline constexpr std::uint16_t status_interrupt = 1 << 3, status_cap_list = 1 << 4;
+/// @}
+/// Capability IDs: MSI, PCI Express, MSI-X.
+/// @{
 inline constexpr std::uint8_t cap_msi = 0x05, cap_pcie = 0x10, cap_msix = 0x11;
+/// @}
 }  // namespace pci
 
 /// One entry of the capability list.

@@ -38,11 +38,11 @@ struct MsrListHead {
 struct XsaveRegion {
     __u32 region[1024];  ///< the XSAVE image, as the XSAVE instruction lays it out
 };
-inline constexpr unsigned long get_msr_index_list = _IOWR(KVMIO, 0x02, MsrListHead);
-inline constexpr unsigned long get_cpuid2 = _IOWR(KVMIO, 0x91, Cpuid2Head);
-inline constexpr unsigned long get_xsave = _IOR(KVMIO, 0xa4, XsaveRegion);
-inline constexpr unsigned long set_xsave = _IOW(KVMIO, 0xa5, XsaveRegion);
-inline constexpr unsigned long get_xsave2 = _IOR(KVMIO, 0xcf, XsaveRegion);
+inline constexpr unsigned long get_msr_index_list = _IOWR(KVMIO, 0x02, MsrListHead);  ///< KVM_GET_MSR_INDEX_LIST
+inline constexpr unsigned long get_cpuid2 = _IOWR(KVMIO, 0x91, Cpuid2Head);           ///< KVM_GET_CPUID2
+inline constexpr unsigned long get_xsave = _IOR(KVMIO, 0xa4, XsaveRegion);            ///< KVM_GET_XSAVE
+inline constexpr unsigned long set_xsave = _IOW(KVMIO, 0xa5, XsaveRegion);            ///< KVM_SET_XSAVE
+inline constexpr unsigned long get_xsave2 = _IOR(KVMIO, 0xcf, XsaveRegion);           ///< KVM_GET_XSAVE2
 // What a C compiler computes from the UAPI headers (uapi.hpp says why C++ differs).
 static_assert(get_msr_index_list == 0xc004ae02UL && get_cpuid2 == 0xc008ae91UL);
 static_assert(get_xsave == 0x9000aea4UL && set_xsave == 0x5000aea5UL && get_xsave2 == 0x9000aecfUL);
