@@ -63,9 +63,13 @@ inline std::string device_type_name(std::uint32_t type) {
     }
 }
 
+/// One in-kernel device fd from KVM_CREATE_DEVICE (Vm::create_device),
+/// configured through its attributes. Move-only; closing the fd drops the
+/// VM's reference to the device.
 class Device {
 public:
     Device() = default;
+    /// Takes ownership of a device fd created as KVM_DEV_TYPE_* `type`.
     Device(UniqueFd fd, std::uint32_t type) noexcept : fd_(std::move(fd)), type_(type) {}
 
     /// KVM_SET_DEVICE_ATTR with a 64-bit value (addresses, counts).
@@ -105,8 +109,8 @@ public:
 
     /// The KVM_DEV_TYPE_* this device was created as.
     std::uint32_t type() const noexcept { return type_; }
-    int fd() const noexcept { return fd_.get(); }
-    bool valid() const noexcept { return fd_.valid(); }
+    int fd() const noexcept { return fd_.get(); }        ///< the raw device fd, still owned here
+    bool valid() const noexcept { return fd_.valid(); }  ///< holds a device fd (not default/moved-from)
 
 private:
     UniqueFd fd_;

@@ -20,6 +20,8 @@
 #include <system_error>
 #include <utility>
 
+/// Everything kvmxx declares (inside an inline namespace that names the expected
+/// mode, so mixing modes fails at link time).
 KVMXX_BEGIN_NAMESPACE
 
 /// The symbolic name of an errno value ("EEXIST"), or "E?" for one we do not list.
@@ -78,7 +80,10 @@ public:
     /// How to fix it, or empty.
     const std::string& hint() const noexcept { return hint_; }
 
+    /// errnum() as a std::error_code in std::system_category(), for code that
+    /// handles errors the standard way.
     std::error_code code() const noexcept { return {errnum_, std::system_category()}; }
+    /// The same, implicitly: an Error goes wherever a std::error_code does.
     operator std::error_code() const noexcept { return code(); }
 
     /// One line: "OP: strerror (ENAME) [detail]; hint: ...".
@@ -94,6 +99,7 @@ public:
         return m;
     }
 
+    /// Equal operation, errno and detail (the hint is advice, not identity).
     friend bool operator==(const Error& a, const Error& b) {
         return std::string_view(a.operation_) == b.operation_ && a.errnum_ == b.errnum_ &&
                a.detail_ == b.detail_;

@@ -28,8 +28,13 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// An eventfd(2): a 64-bit counter in the kernel that one side signals and the
+/// other waits on. KVM and VFIO speak it: VFIO signals one per device interrupt,
+/// KVM_IRQFD injects when one is signalled, KVM_IOEVENTFD signals one on a guest
+/// write. Move-only; closes its fd.
 class EventFd {
 public:
+    /// The eventfd(2) flags and initial value create() takes.
     struct Options {
         bool nonblocking = false;  ///< EFD_NONBLOCK: reads of a zero counter fail with EAGAIN
         bool semaphore = false;    ///< EFD_SEMAPHORE: each read takes 1, not the whole count
@@ -37,6 +42,7 @@ public:
     };
 
     EventFd() = default;  // empty; use create()
+    /// Adopts an existing eventfd (O_NONBLOCK is read back from it).
     explicit EventFd(UniqueFd fd) noexcept : fd_(std::move(fd)) {
         const int fl = fd_.valid() ? ::fcntl(fd_.get(), F_GETFL) : 0;
         nonblocking_ = fl >= 0 && (fl & O_NONBLOCK);
@@ -51,6 +57,7 @@ public:
         if (fd < 0) return fail_errno("eventfd", "flags=" + trace::hex(static_cast<unsigned>(flags)));
         return EventFd(UniqueFd(fd));
     }
+    /// eventfd(2) with EFD_CLOEXEC only: blocking, counter 0.
     [[nodiscard]] static Result<EventFd> create() { return create(Options{}); }
 
     /// Adds `n` to the counter, waking readers (and KVM, for an irqfd).
@@ -103,11 +110,12 @@ public:
         }
     }
 
-    int fd() const noexcept { return fd_.get(); }
+    int fd() const noexcept { return fd_.get(); }  ///< the raw eventfd, still owned here
     /// The EventSource hook: lets `Vm::irqfd` and `Vm::ioeventfd` take an EventFd.
     int event_fd() const noexcept { return fd_.get(); }
-    bool valid() const noexcept { return fd_.valid(); }
-    explicit operator bool() const noexcept { return valid(); }
+    bool valid() const noexcept { return fd_.valid(); }             ///< holds an eventfd (not default/moved-from)
+    explicit operator bool() const noexcept { return valid(); }     ///< valid()
+    /// Gives up ownership: returns the fd, which the caller must close.
     int release() noexcept { return fd_.release(); }
 
 private:

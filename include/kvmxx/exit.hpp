@@ -34,6 +34,7 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// The exit kinds of KVM_RUN, the alternatives of kvmxx::Exit.
 namespace exit {
 
 /// Little-endian bytes → integer (KVM hands MMIO data as the guest's bytes).
@@ -45,15 +46,16 @@ inline std::uint64_t load_le(std::span<const std::uint8_t> data) noexcept {
 
 /// The guest stored `data` to guest-physical `address`, outside any memory slot.
 struct MmioWrite {
-    std::uint64_t address;
+    std::uint64_t address;               ///< guest-physical address written
     std::span<const std::uint8_t> data;  ///< 1, 2, 4 or 8 bytes, in kvm_run
-    std::uint64_t value() const noexcept { return load_le(data); }
+    std::uint64_t value() const noexcept { return load_le(data); }  ///< `data` as a little-endian integer
 };
 
 /// The guest loads from `address`. Fill `data` (or call `set`) before the next run().
 struct MmioRead {
-    std::uint64_t address;
+    std::uint64_t address;         ///< guest-physical address read
     std::span<std::uint8_t> data;  ///< in kvm_run: what you write here reaches the guest
+    /// Answers the load: the low data.size() bytes of `value`, little-endian.
     void set(std::uint64_t value) const noexcept {
         for (auto& b : data) {
             b = static_cast<std::uint8_t>(value);
@@ -64,18 +66,20 @@ struct MmioRead {
 
 /// x86 port I/O: `count` items of `size` bytes (count > 1 for rep ins/outs).
 struct IoOut {
-    std::uint16_t port;
-    std::uint8_t size;
-    std::uint32_t count;
-    std::span<const std::uint8_t> data;
+    std::uint16_t port;                  ///< I/O port written
+    std::uint8_t size;                   ///< bytes per item: 1, 2 or 4
+    std::uint32_t count;                 ///< items
+    std::span<const std::uint8_t> data;  ///< size * count bytes, in kvm_run
     /// The first item (0 for an exit with no data: a count of 0, or a size that does not fit).
     std::uint64_t value() const noexcept { return size <= data.size() ? load_le(data.first(size)) : 0; }
 };
+/// x86 port input: fill `data` (or call `set`) before the next run().
 struct IoIn {
-    std::uint16_t port;
-    std::uint8_t size;
-    std::uint32_t count;
-    std::span<std::uint8_t> data;
+    std::uint16_t port;            ///< I/O port read
+    std::uint8_t size;             ///< bytes per item: 1, 2 or 4
+    std::uint32_t count;           ///< items
+    std::span<std::uint8_t> data;  ///< size * count bytes in kvm_run: what you write here reaches the guest
+    /// Answers the first item: the low `size` bytes of `value`, little-endian.
     void set(std::uint64_t value) const noexcept {
         for (std::size_t i = 0; i < size && i < data.size(); ++i, value >>= 8)
             data[i] = static_cast<std::uint8_t>(value);
@@ -84,34 +88,35 @@ struct IoIn {
 
 /// A VM-wide event the guest asked for: on arm64, PSCI SYSTEM_OFF / SYSTEM_RESET.
 struct SystemEvent {
+    /// The KVM_SYSTEM_EVENT_* kinds a VMM most often meets (others pass through as numbers).
     enum Type : std::uint32_t {
-        Shutdown = KVM_SYSTEM_EVENT_SHUTDOWN,
-        Reset = KVM_SYSTEM_EVENT_RESET,
-        Crash = KVM_SYSTEM_EVENT_CRASH,
+        Shutdown = KVM_SYSTEM_EVENT_SHUTDOWN,  ///< power off (PSCI SYSTEM_OFF)
+        Reset = KVM_SYSTEM_EVENT_RESET,        ///< reboot (PSCI SYSTEM_RESET)
+        Crash = KVM_SYSTEM_EVENT_CRASH,        ///< the guest reported a crash
     };
-    std::uint32_t type;
+    std::uint32_t type;           ///< KVM_SYSTEM_EVENT_* (see Type)
     std::span<const __u64> data;  ///< ndata words (older kernels: the flags word)
-    bool is_shutdown() const noexcept { return type == Shutdown; }
-    bool is_reset() const noexcept { return type == Reset; }
+    bool is_shutdown() const noexcept { return type == Shutdown; }  ///< the guest powered off
+    bool is_reset() const noexcept { return type == Reset; }        ///< the guest asked to reboot
 };
 
 struct Hlt {};       ///< x86 HLT with no in-kernel LAPIC
 struct Shutdown {};  ///< x86 triple fault
 /// KVM could not handle something; `data` has the kernel's diagnostic words.
 struct InternalError {
-    std::uint32_t suberror;
-    std::span<const __u64> data;
+    std::uint32_t suberror;       ///< KVM_INTERNAL_ERROR_* (e.g. emulation failed)
+    std::span<const __u64> data;  ///< ndata diagnostic words, in kvm_run
 };
 /// The hardware refused VM entry (bad guest state).
 struct FailEntry {
-    std::uint64_t reason;
-    std::uint32_t cpu;
+    std::uint64_t reason;  ///< hardware_entry_failure_reason (VMX/SVM exit code)
+    std::uint32_t cpu;     ///< host CPU the entry failed on
 };
 /// KVM_RUN returned early: a signal (a kick) or `immediate_exit` was set.
 struct Interrupted {};
 /// An exit kvmxx does not model: look at `Vcpu::raw_run()` yourself.
 struct Unknown {
-    std::uint32_t reason;
+    std::uint32_t reason;  ///< kvm_run's exit_reason (KVM_EXIT_*; see exit_reason_name)
 };
 
 }  // namespace exit

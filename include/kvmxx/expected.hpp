@@ -38,18 +38,25 @@ using bad_expected_access = std::bad_expected_access<E>;
 
 #else
 
+/// An error on its way into an `expected`, as std::unexpected: `return unexpected(err);`
+/// makes the failing side unambiguous even when T and E convert to each other.
 template <class E>
 class unexpected {
 public:
+    /// Wraps `e`, as std::unexpected's constructor.
     template <class Err = E>
         requires(!std::is_same_v<std::remove_cvref_t<Err>, unexpected> &&
                  std::is_constructible_v<E, Err>)
     constexpr explicit unexpected(Err&& e) : error_(std::forward<Err>(e)) {}
 
+    /// The wrapped error, as std::unexpected's error().
+    /// @{
     constexpr const E& error() const& noexcept { return error_; }
     constexpr E& error() & noexcept { return error_; }
     constexpr E&& error() && noexcept { return std::move(error_); }
+    /// @}
 
+    /// Equal when the wrapped errors are.
     friend constexpr bool operator==(const unexpected& a, const unexpected& b) {
         return a.error_ == b.error_;
     }
@@ -57,19 +64,25 @@ public:
 private:
     E error_;
 };
+/// `unexpected(e)` deduces unexpected<E>, as std::unexpected's deduction guide.
 template <class E>
 unexpected(E) -> unexpected<E>;
 
+/// Tag type that selects the error-constructing constructors, as std::unexpect_t.
 struct unexpect_t {
     explicit unexpect_t() = default;
 };
-inline constexpr unexpect_t unexpect{};
+inline constexpr unexpect_t unexpect{};  ///< The tag value, as std::unexpect.
 
+/// Thrown by `value()` on an error, as std::bad_expected_access; it carries the error.
 template <class E>
 class bad_expected_access : public std::exception {
 public:
+    /// Keeps `e` for the catcher.
     explicit bad_expected_access(E e) : error_(std::move(e)) {}
+    /// A fixed "bad expected access"; the detail is in error().
     const char* what() const noexcept override { return "bad expected access"; }
+    /// The error `value()` found.
     const E& error() const& noexcept { return error_; }
 
 private:
@@ -102,22 +115,26 @@ struct is_expected<expected<T, E>> : std::true_type {};
 template <class T, class E>
 class [[nodiscard]] expected {
 public:
-    using value_type = T;
-    using error_type = E;
-    using unexpected_type = unexpected<E>;
+    using value_type = T;                  ///< The success type T.
+    using error_type = E;                  ///< The error type E.
+    using unexpected_type = unexpected<E>; ///< What carries an E into an expected.
+    /// The same error type with another value type, as std::expected's rebind.
     template <class U>
     using rebind = expected<U, E>;
 
+    /// A value-initialised T.
     constexpr expected()
         requires std::is_default_constructible_v<T>
         : val_(), has_(true) {}
 
+    /// Copies whichever of value or error `o` holds.
     constexpr expected(const expected& o)
         requires std::is_copy_constructible_v<T> && std::is_copy_constructible_v<E>
         : has_(o.has_) {
         if (has_) std::construct_at(&val_, o.val_);
         else std::construct_at(&err_, o.err_);
     }
+    /// Moves whichever of value or error `o` holds.
     constexpr expected(expected&& o) noexcept(std::is_nothrow_move_constructible_v<T> &&
                                               std::is_nothrow_move_constructible_v<E>)
         requires std::is_move_constructible_v<T> && std::is_move_constructible_v<E>
@@ -126,6 +143,7 @@ public:
         else std::construct_at(&err_, std::move(o.err_));
     }
 
+    /// A value built from `v`, as std::expected's converting constructor.
     template <class U = T>
         requires(!std::is_same_v<std::remove_cvref_t<U>, expected> &&
                  !std::is_same_v<std::remove_cvref_t<U>, std::in_place_t> &&
@@ -136,6 +154,8 @@ public:
     constexpr explicit(!std::is_convertible_v<U, T>) expected(U&& v)
         : val_(std::forward<U>(v)), has_(true) {}
 
+    /// An error taken from `u`, as std::expected's constructor from unexpected.
+    /// @{
     template <class G>
         requires std::is_constructible_v<E, const G&>
     constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const unexpected<G>& u)
@@ -144,22 +164,27 @@ public:
         requires std::is_constructible_v<E, G>
     constexpr explicit(!std::is_convertible_v<G, E>) expected(unexpected<G>&& u)
         : err_(std::move(u).error()), has_(false) {}
+    /// @}
 
+    /// A value built in place from `args`.
     template <class... Args>
     constexpr explicit expected(std::in_place_t, Args&&... args)
         : val_(std::forward<Args>(args)...), has_(true) {}
+    /// An error built in place from `args`.
     template <class... Args>
     constexpr explicit expected(unexpect_t, Args&&... args)
         : err_(std::forward<Args>(args)...), has_(false) {}
 
     constexpr ~expected() { destroy(); }
 
+    /// Copies `o`'s value or error over this one.
     constexpr expected& operator=(const expected& o)
         requires std::is_copy_constructible_v<T> && std::is_copy_constructible_v<E>
     {
         if (this != &o) assign(o);
         return *this;
     }
+    /// Moves `o`'s value or error over this one.
     constexpr expected& operator=(expected&& o) noexcept(
         std::is_nothrow_move_constructible_v<T> && std::is_nothrow_move_constructible_v<E>)
         requires std::is_move_constructible_v<T> && std::is_move_constructible_v<E>
@@ -167,6 +192,7 @@ public:
         if (this != &o) assign(std::move(o));
         return *this;
     }
+    /// Holds a value built from `v` from now on.
     template <class U = T>
         requires(!std::is_same_v<std::remove_cvref_t<U>, expected> &&
                  !detail::is_expected<std::remove_cvref_t<U>>::value &&
@@ -177,6 +203,7 @@ public:
         has_ = true;
         return *this;
     }
+    /// Holds `u`'s error from now on.
     template <class G>
     constexpr expected& operator=(unexpected<G> u) {
         destroy();
@@ -185,6 +212,7 @@ public:
         return *this;
     }
 
+    /// Replaces the content with a value built from `args`; returns it.
     template <class... Args>
     constexpr T& emplace(Args&&... args) {
         destroy();
@@ -193,15 +221,25 @@ public:
         return val_;
     }
 
+    /// True when a value is held, as std::expected's operator bool.
     constexpr explicit operator bool() const noexcept { return has_; }
+    /// True when a value is held.
     constexpr bool has_value() const noexcept { return has_; }
 
+    /// The value's members; unchecked, so only after has_value().
+    /// @{
     constexpr const T* operator->() const noexcept { return &val_; }
     constexpr T* operator->() noexcept { return &val_; }
+    /// @}
+    /// The value; unchecked, so only after has_value().
+    /// @{
     constexpr const T& operator*() const& noexcept { return val_; }
     constexpr T& operator*() & noexcept { return val_; }
     constexpr T&& operator*() && noexcept { return std::move(val_); }
+    /// @}
 
+    /// The value, or bad_expected_access thrown (std::terminate without exceptions).
+    /// @{
     constexpr const T& value() const& {
         if (!has_) detail::throw_bad_expected_access(err_);
         return val_;
@@ -214,10 +252,16 @@ public:
         if (!has_) detail::throw_bad_expected_access(err_);
         return std::move(val_);
     }
+    /// @}
+    /// The error; unchecked, so only when has_value() is false.
+    /// @{
     constexpr const E& error() const& noexcept { return err_; }
     constexpr E& error() & noexcept { return err_; }
     constexpr E&& error() && noexcept { return std::move(err_); }
+    /// @}
 
+    /// The value, or `d` converted to T on an error, as std::expected's value_or.
+    /// @{
     template <class U>
     constexpr T value_or(U&& d) const& {
         return has_ ? val_ : static_cast<T>(std::forward<U>(d));
@@ -226,28 +270,44 @@ public:
     constexpr T value_or(U&& d) && {
         return has_ ? std::move(val_) : static_cast<T>(std::forward<U>(d));
     }
+    /// @}
 
+    /// `f(value)` (itself an expected with error type E), or the error passed on,
+    /// as std::expected's and_then.
+    /// @{
     template <class F>
     constexpr auto and_then(F&& f) & { return and_then_impl(*this, std::forward<F>(f)); }
     template <class F>
     constexpr auto and_then(F&& f) const& { return and_then_impl(*this, std::forward<F>(f)); }
     template <class F>
     constexpr auto and_then(F&& f) && { return and_then_impl(std::move(*this), std::forward<F>(f)); }
+    /// @}
 
+    /// The value passed on, or `f(error)` (an expected with value type T), as
+    /// std::expected's or_else.
+    /// @{
     template <class F>
     constexpr auto or_else(F&& f) & { return or_else_impl(*this, std::forward<F>(f)); }
     template <class F>
     constexpr auto or_else(F&& f) const& { return or_else_impl(*this, std::forward<F>(f)); }
     template <class F>
     constexpr auto or_else(F&& f) && { return or_else_impl(std::move(*this), std::forward<F>(f)); }
+    /// @}
 
+    /// `f(value)` wrapped as the new value, or the error passed on, as
+    /// std::expected's transform.
+    /// @{
     template <class F>
     constexpr auto transform(F&& f) & { return transform_impl(*this, std::forward<F>(f)); }
     template <class F>
     constexpr auto transform(F&& f) const& { return transform_impl(*this, std::forward<F>(f)); }
     template <class F>
     constexpr auto transform(F&& f) && { return transform_impl(std::move(*this), std::forward<F>(f)); }
+    /// @}
 
+    /// The value passed on, or `f(error)` as the new error, as std::expected's
+    /// transform_error.
+    /// @{
     template <class F>
     constexpr auto transform_error(F&& f) & { return transform_error_impl(*this, std::forward<F>(f)); }
     template <class F>
@@ -256,18 +316,22 @@ public:
     constexpr auto transform_error(F&& f) && {
         return transform_error_impl(std::move(*this), std::forward<F>(f));
     }
+    /// @}
 
+    /// Equal when both hold equal values or both hold equal errors.
     template <class T2, class E2>
         requires(!std::is_void_v<T2>)
     friend constexpr bool operator==(const expected& a, const expected<T2, E2>& b) {
         if (a.has_value() != b.has_value()) return false;
         return a.has_value() ? *a == *b : a.error() == b.error();
     }
+    /// Equal when `a` holds a value equal to `v`.
     template <class T2>
         requires(!detail::is_expected<T2>::value)
     friend constexpr bool operator==(const expected& a, const T2& v) {
         return a.has_value() && *a == v;
     }
+    /// Equal when `a` holds an error equal to `u`'s.
     template <class E2>
     friend constexpr bool operator==(const expected& a, const unexpected<E2>& u) {
         return !a.has_value() && a.error() == u.error();
@@ -331,27 +395,35 @@ private:
 template <class E>
 class [[nodiscard]] expected<void, E> {
 public:
-    using value_type = void;
-    using error_type = E;
-    using unexpected_type = unexpected<E>;
+    using value_type = void;               ///< No value: success is all there is.
+    using error_type = E;                  ///< The error type E.
+    using unexpected_type = unexpected<E>; ///< What carries an E into an expected.
 
+    /// Success.
     constexpr expected() noexcept : dummy_(), has_(true) {}
+    /// Copies `o`'s success or error.
     constexpr expected(const expected& o)
         requires std::is_copy_constructible_v<E>
         : dummy_(), has_(o.has_) {
         if (!has_) std::construct_at(&err_, o.err_);
     }
+    /// Moves `o`'s success or error.
     constexpr expected(expected&& o) noexcept(std::is_nothrow_move_constructible_v<E>)
         : dummy_(), has_(o.has_) {
         if (!has_) std::construct_at(&err_, std::move(o.err_));
     }
+    /// An error taken from `u`, as std::expected's constructor from unexpected.
+    /// @{
     template <class G>
     constexpr explicit(!std::is_convertible_v<const G&, E>) expected(const unexpected<G>& u)
         : err_(u.error()), has_(false) {}
     template <class G>
     constexpr explicit(!std::is_convertible_v<G, E>) expected(unexpected<G>&& u)
         : err_(std::move(u).error()), has_(false) {}
+    /// @}
+    /// Success, as std::expected<void, E>'s in-place constructor.
     constexpr explicit expected(std::in_place_t) noexcept : dummy_(), has_(true) {}
+    /// An error built in place from `args`.
     template <class... Args>
     constexpr explicit expected(unexpect_t, Args&&... args)
         : err_(std::forward<Args>(args)...), has_(false) {}
@@ -360,14 +432,17 @@ public:
         if (!has_) std::destroy_at(&err_);
     }
 
+    /// Copies `o`'s success or error over this one.
     constexpr expected& operator=(const expected& o) {
         if (this != &o) assign(o);
         return *this;
     }
+    /// Moves `o`'s success or error over this one.
     constexpr expected& operator=(expected&& o) noexcept(std::is_nothrow_move_constructible_v<E>) {
         if (this != &o) assign(std::move(o));
         return *this;
     }
+    /// Holds `u`'s error from now on.
     template <class G>
     constexpr expected& operator=(unexpected<G> u) {
         if (!has_) std::destroy_at(&err_);
@@ -375,24 +450,38 @@ public:
         has_ = false;
         return *this;
     }
+    /// Success from now on, dropping any error.
     constexpr void emplace() noexcept {
         if (!has_) std::destroy_at(&err_);
         has_ = true;
     }
 
+    /// True on success, as std::expected's operator bool.
     constexpr explicit operator bool() const noexcept { return has_; }
+    /// True on success.
     constexpr bool has_value() const noexcept { return has_; }
+    /// Nothing, as std::expected<void, E>'s operator*; unchecked.
     constexpr void operator*() const noexcept {}
+    /// Nothing on success, else bad_expected_access thrown (std::terminate
+    /// without exceptions).
+    /// @{
     constexpr void value() const& {
         if (!has_) detail::throw_bad_expected_access(err_);
     }
     constexpr void value() && {
         if (!has_) detail::throw_bad_expected_access(err_);
     }
+    /// @}
+    /// The error; unchecked, so only when has_value() is false.
+    /// @{
     constexpr const E& error() const& noexcept { return err_; }
     constexpr E& error() & noexcept { return err_; }
     constexpr E&& error() && noexcept { return std::move(err_); }
+    /// @}
 
+    /// `f()` (itself an expected with error type E) on success, or the error
+    /// passed on, as std::expected's and_then.
+    /// @{
     template <class F>
     constexpr auto and_then(F&& f) const& {
         using R = std::remove_cvref_t<std::invoke_result_t<F>>;
@@ -405,12 +494,16 @@ public:
         if (has_) return std::invoke(std::forward<F>(f));
         return R(unexpect, std::move(err_));
     }
+    /// @}
+    /// Success passed on, or `f(error)`, as std::expected's or_else.
     template <class F>
     constexpr auto or_else(F&& f) const& {
         using R = std::remove_cvref_t<std::invoke_result_t<F, const E&>>;
         if (!has_) return std::invoke(std::forward<F>(f), err_);
         return R();
     }
+    /// `f()` as the new value on success, or the error passed on, as
+    /// std::expected's transform.
     template <class F>
     constexpr auto transform(F&& f) const& {
         using U = std::remove_cv_t<std::invoke_result_t<F>>;
@@ -422,6 +515,8 @@ public:
             return expected<U, E>(std::in_place, std::invoke(std::forward<F>(f)));
         }
     }
+    /// Success passed on, or `f(error)` as the new error, as std::expected's
+    /// transform_error.
     template <class F>
     constexpr auto transform_error(F&& f) const& {
         using G = std::remove_cv_t<std::invoke_result_t<F, const E&>>;
@@ -429,11 +524,13 @@ public:
         return expected<void, G>(unexpect, std::invoke(std::forward<F>(f), err_));
     }
 
+    /// Equal when both succeeded or both hold equal errors.
     template <class E2>
     friend constexpr bool operator==(const expected& a, const expected<void, E2>& b) {
         if (a.has_value() != b.has_value()) return false;
         return a.has_value() || a.error() == b.error();
     }
+    /// Equal when `a` holds an error equal to `u`'s.
     template <class E2>
     friend constexpr bool operator==(const expected& a, const unexpected<E2>& u) {
         return !a.has_value() && a.error() == u.error();

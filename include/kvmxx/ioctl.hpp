@@ -23,6 +23,7 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// The one path every wrapper's ioctl takes: error reporting and the trace.
 namespace sys {
 
 /// Prints "NAME args -> result" (or "-> ENAME (text)") to the trace sink.
@@ -39,6 +40,7 @@ inline void trace_ioctl(const char* name, const std::string& args, long result, 
     trace::emit(line);
 }
 
+/// The `describe` of a call with nothing worth saying about its arguments.
 inline std::string no_args() { return {}; }
 
 /// ioctl(2) with kvmxx's error reporting and trace. Returns the ioctl's
@@ -54,6 +56,7 @@ template <class Arg, class Describe>
     return r;
 }
 
+/// The same, for a call whose arguments need no words (describe = no_args).
 template <class Arg>
 [[nodiscard]] Result<int> ioctl(int fd, unsigned long request, const char* name, Arg arg) {
     return ioctl(fd, request, name, arg, no_args);

@@ -36,8 +36,8 @@ KVMXX_BEGIN_NAMESPACE
 
 /// An MSI message: what a device writes (data) where (address) to interrupt.
 struct Msi {
-    std::uint64_t address = 0;
-    std::uint32_t data = 0;
+    std::uint64_t address = 0;  ///< where the device writes (arm64: the ITS's GITS_TRANSLATER)
+    std::uint32_t data = 0;     ///< what it writes (arm64 ITS: the event id)
     /// PCI requester id (bus << 8 | devfn) for the arm64 ITS; nullopt when not needed.
     std::optional<std::uint32_t> devid = std::nullopt;
 };
@@ -47,12 +47,16 @@ struct Msi {
 /// why this is not a `kvm_irq_routing*`).
 class RoutingTable {
 public:
+    /// Room for `entries` zeroed entries, and a header that counts them.
     explicit RoutingTable(std::size_t entries) : arg_(entries) {
         arg_.head().nr = static_cast<std::uint32_t>(entries);
     }
-    const uapi::IrqRoutingHead& head() const noexcept { return arg_.head(); }
+    const uapi::IrqRoutingHead& head() const noexcept { return arg_.head(); }  ///< `nr` and `flags`
+    /// The entries, as the kernel will read them.
+    /// @{
     std::span<kvm_irq_routing_entry> entries() noexcept { return arg_.entries(arg_.head().nr); }
     std::span<const kvm_irq_routing_entry> entries() const noexcept { return arg_.entries(arg_.head().nr); }
+    /// @}
     /// What KVM_SET_GSI_ROUTING takes.
     const void* arg() const noexcept { return arg_.arg(); }
 
@@ -60,6 +64,9 @@ private:
     uapi::FlexArg<uapi::IrqRoutingHead, kvm_irq_routing_entry> arg_;
 };
 
+/// A GSI routing table built up in userspace and committed as one
+/// KVM_SET_GSI_ROUTING (Vm::set_routes), which replaces the VM's whole table:
+/// irqchip entries (GSI → interrupt-controller pin) and MSI entries (GSI → message).
 class IrqRoute {
 public:
     /// GSI `gsi` → pin `pin` of interrupt controller `irqchip` (arm64: irqchip 0, pin = SPI number).
@@ -101,11 +108,12 @@ public:
         std::erase_if(entries_, [gsi](const kvm_irq_routing_entry& e) { return e.gsi == gsi; });
         return *this;
     }
-    void clear() noexcept { entries_.clear(); }
+    void clear() noexcept { entries_.clear(); }  ///< Removes every entry.
 
+    /// The entries so far, in the order added.
     std::span<const kvm_irq_routing_entry> entries() const noexcept { return entries_; }
-    std::size_t size() const noexcept { return entries_.size(); }
-    bool empty() const noexcept { return entries_.empty(); }
+    std::size_t size() const noexcept { return entries_.size(); }  ///< entries so far
+    bool empty() const noexcept { return entries_.empty(); }       ///< no entry yet
 
     /// The KVM_SET_GSI_ROUTING argument. `msi_devid` says whether the VM has
     /// KVM_CAP_MSI_DEVID: without it the kernel rejects KVM_MSI_VALID_DEVID, so

@@ -38,9 +38,12 @@ struct VmOptions {
 };
 
 
+/// The system fd, /dev/kvm: API version and capability checks, sizes the
+/// other objects need, and VM creation. Move-only; VMs outlive it.
 class Kvm {
 public:
     Kvm() = default;
+    /// Takes ownership of an open /dev/kvm fd (open() also checks the API version).
     explicit Kvm(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
 
     /// Opens `path` (default /dev/kvm) and checks KVM_GET_API_VERSION == 12.
@@ -125,8 +128,8 @@ public:
     }
 #endif
 
-    int fd() const noexcept { return fd_.get(); }
-    bool valid() const noexcept { return fd_.valid(); }
+    int fd() const noexcept { return fd_.get(); }        ///< the raw /dev/kvm fd, still owned here
+    bool valid() const noexcept { return fd_.valid(); }  ///< holds an fd (not default/moved-from)
 
 private:
     [[nodiscard]] Result<unsigned long> vm_type(const VmOptions& options) const {

@@ -266,6 +266,8 @@ KVMXX_BEGIN_NAMESPACE
 
 // end of KVMXX_CAPS
 
+/// A KVM capability (KVM_CAP_*) by name: the argument of KVM_CHECK_EXTENSION
+/// and KVM_ENABLE_CAP. One enumerator per entry of KVMXX_CAPS above.
 enum class Cap : int {
 #define KVMXX_CAP_ENUMERATOR(name, text, number) name = number,
     KVMXX_CAPS(KVMXX_CAP_ENUMERATOR)

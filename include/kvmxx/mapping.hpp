@@ -22,6 +22,8 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// One mmap'd range, munmapped when this is destroyed: guest RAM, a vCPU's
+/// kvm_run page, a VFIO BAR. Move-only.
 class Mapping {
 public:
     Mapping() = default;
@@ -33,8 +35,10 @@ public:
 
     Mapping(const Mapping&) = delete;
     Mapping& operator=(const Mapping&) = delete;
+    /// Takes over `o`'s range; `o` is left empty.
     Mapping(Mapping&& o) noexcept
         : addr_(std::exchange(o.addr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+    /// Unmaps this range, then takes over `o`'s; `o` is left empty.
     Mapping& operator=(Mapping&& o) noexcept {
         if (this != &o) {
             reset();
@@ -64,12 +68,13 @@ public:
         return Mapping(p, size);
     }
 
-    std::uint8_t* data() const noexcept { return static_cast<std::uint8_t*>(addr_); }
-    std::size_t size() const noexcept { return size_; }
-    std::span<std::uint8_t> bytes() const noexcept { return {data(), size_}; }
-    bool valid() const noexcept { return addr_ != nullptr; }
-    explicit operator bool() const noexcept { return valid(); }
+    std::uint8_t* data() const noexcept { return static_cast<std::uint8_t*>(addr_); }  ///< start, or nullptr
+    std::size_t size() const noexcept { return size_; }                                ///< bytes mapped
+    std::span<std::uint8_t> bytes() const noexcept { return {data(), size_}; }         ///< the whole range
+    bool valid() const noexcept { return addr_ != nullptr; }                           ///< holds a mapping
+    explicit operator bool() const noexcept { return valid(); }                        ///< valid()
 
+    /// munmap now; pointers into the range dangle from here on.
     void reset() noexcept {
         if (addr_) ::munmap(addr_, size_);
         addr_ = nullptr;

@@ -42,12 +42,17 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// Guest-physical ranges mapped to the MmioHandler devices that serve them;
+/// handle() dispatches a vCPU's MMIO exit to the one device whose range holds
+/// it. Non-overlapping ranges, a lock per device. Move-only.
 class MmioBus {
 public:
     MmioBus() = default;
     MmioBus(const MmioBus&) = delete;
     MmioBus& operator=(const MmioBus&) = delete;
+    /// Takes over `other`'s ranges; not while a vCPU may be using either bus.
     MmioBus(MmioBus&&) noexcept = default;
+    /// Takes over `other`'s ranges; not while a vCPU may be using either bus.
     MmioBus& operator=(MmioBus&&) noexcept = default;
 
     /// Puts `device` (which must outlive the bus) at [base, base + size), named

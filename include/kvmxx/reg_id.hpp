@@ -40,14 +40,16 @@ constexpr std::uint64_t reg_size_code(std::uint64_t bytes) noexcept {
 /// size does not match fails to compile in a constant expression.
 template <class T>
 struct RegId {
-    std::uint64_t id;
+    std::uint64_t id;  ///< the ONE_REG id (KVM_GET_ONE_REG / KVM_SET_ONE_REG)
 
+    /// From a compile-time id; a size that is not sizeof(T) does not compile.
     consteval RegId(std::uint64_t raw) : id(raw) {
         if (reg_size(raw) != sizeof(T)) size_mismatch();
     }
     /// For ids known only at run time (e.g. from KVM_GET_REG_LIST): checked by the caller.
     static constexpr RegId unchecked(std::uint64_t raw) noexcept { return RegId(raw, 0); }
 
+    /// Same id.
     friend constexpr bool operator==(RegId a, RegId b) noexcept { return a.id == b.id; }
 
 private:

@@ -26,6 +26,7 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// The teaching trace: one decoded line per ioctl when on (KVMXX_TRACE=1).
 namespace trace {
 
 /// Receives each finished line (without newline).
@@ -50,8 +51,9 @@ inline std::atomic<void*> sink_context{nullptr};
 
 /// Is the trace on? (The one branch every wrapper pays.)
 inline bool enabled() noexcept { return detail::on.load(std::memory_order_relaxed); }
+/// Turns the trace on (or off with `false`), whatever KVMXX_TRACE said.
 inline void enable(bool on = true) noexcept { detail::on.store(on, std::memory_order_relaxed); }
-inline void disable() noexcept { enable(false); }
+inline void disable() noexcept { enable(false); }  ///< Turns the trace off.
 
 /// Sends lines to `sink(line, context)`; nullptr restores the stderr sink.
 inline void set_sink(Sink sink, void* context = nullptr) noexcept {
@@ -67,7 +69,8 @@ inline void emit(std::string_view line) {
 /// Small builder for "key=value" argument text, shared by trace lines and error details.
 class Args {
 public:
-    Args& dec(const char* key, std::uint64_t v) { return put(key, v, 10); }
+    Args& dec(const char* key, std::uint64_t v) { return put(key, v, 10); }  ///< Appends "key=v" in decimal.
+    /// Appends "key=v" in signed decimal (an fd of -1 reads as -1).
     Args& sdec(const char* key, std::int64_t v) {
         if (v < 0) {
             sep(key);
@@ -77,12 +80,14 @@ public:
         }
         return dec(key, static_cast<std::uint64_t>(v));
     }
+    /// Appends "key=0x..." in hex (addresses, flags).
     Args& hex(const char* key, std::uint64_t v) {
         sep(key);
         text_ += "0x";
         num(v, 16);
         return *this;
     }
+    /// Appends "key=v" with `v` as it is.
     Args& str(const char* key, std::string_view v) {
         sep(key);
         text_ += v;
@@ -94,8 +99,8 @@ public:
         text_ += v;
         return *this;
     }
-    std::string take() { return std::move(text_); }
-    const std::string& text() const { return text_; }
+    std::string take() { return std::move(text_); }     ///< The text, moved out (the builder is spent).
+    const std::string& text() const { return text_; }  ///< The text so far.
 
 private:
     Args& put(const char* key, std::uint64_t v, int base) {

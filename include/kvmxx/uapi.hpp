@@ -28,20 +28,21 @@
 #include <vector>
 
 KVMXX_BEGIN_NAMESPACE
+/// Variable-length ioctl arguments laid out by hand, and the ioctl numbers C computes for them.
 namespace uapi {
 
 /// The fields of `struct kvm_reg_list` before `reg[]`.
 struct RegListHead {
-    __u64 n;
+    __u64 n;  ///< capacity of reg[] going in, registers the vCPU has coming out
 };
 /// The fields of `struct kvm_irq_routing` before `entries[]`.
 struct IrqRoutingHead {
-    __u32 nr;
-    __u32 flags;
+    __u32 nr;     ///< entries that follow
+    __u32 flags;  ///< must be 0
 };
 
-inline constexpr unsigned long get_reg_list = _IOWR(KVMIO, 0xb0, RegListHead);
-inline constexpr unsigned long set_gsi_routing = _IOW(KVMIO, 0x6a, IrqRoutingHead);
+inline constexpr unsigned long get_reg_list = _IOWR(KVMIO, 0xb0, RegListHead);        ///< KVM_GET_REG_LIST
+inline constexpr unsigned long set_gsi_routing = _IOW(KVMIO, 0x6a, IrqRoutingHead);  ///< KVM_SET_GSI_ROUTING
 // The numbers a C compiler computes from the UAPI headers (see the comment above).
 static_assert(get_reg_list == 0xc008aeb0UL);
 static_assert(set_gsi_routing == 0x4008ae6aUL);
@@ -49,18 +50,18 @@ static_assert(set_gsi_routing == 0x4008ae6aUL);
 #if KVMXX_ARCH_X86_64
 /// The fields of `struct kvm_msrs` before `entries[]`.
 struct MsrsHead {
-    __u32 nmsrs;
-    __u32 pad;
+    __u32 nmsrs;  ///< entries that follow
+    __u32 pad;    ///< must be 0
 };
 /// The fields of `struct kvm_cpuid2` before `entries[]`.
 struct Cpuid2Head {
-    __u32 nent;
-    __u32 padding;
+    __u32 nent;     ///< entries that follow (capacity, for KVM_GET_SUPPORTED_CPUID)
+    __u32 padding;  ///< must be 0
 };
-inline constexpr unsigned long get_msrs = _IOWR(KVMIO, 0x88, MsrsHead);
-inline constexpr unsigned long set_msrs = _IOW(KVMIO, 0x89, MsrsHead);
-inline constexpr unsigned long get_supported_cpuid = _IOWR(KVMIO, 0x05, Cpuid2Head);
-inline constexpr unsigned long set_cpuid2 = _IOW(KVMIO, 0x90, Cpuid2Head);
+inline constexpr unsigned long get_msrs = _IOWR(KVMIO, 0x88, MsrsHead);                ///< KVM_GET_MSRS
+inline constexpr unsigned long set_msrs = _IOW(KVMIO, 0x89, MsrsHead);                 ///< KVM_SET_MSRS
+inline constexpr unsigned long get_supported_cpuid = _IOWR(KVMIO, 0x05, Cpuid2Head);  ///< KVM_GET_SUPPORTED_CPUID
+inline constexpr unsigned long set_cpuid2 = _IOW(KVMIO, 0x90, Cpuid2Head);            ///< KVM_SET_CPUID2
 static_assert(get_msrs == 0xc008ae88UL && set_msrs == 0x4008ae89UL);
 static_assert(get_supported_cpuid == 0xc008ae05UL && set_cpuid2 == 0x4008ae90UL);
 #endif
@@ -73,18 +74,27 @@ class FlexArg {
                   "in C the entries start right after the head");
 
 public:
+    /// A zeroed head and `capacity` zeroed entries.
     explicit FlexArg(std::size_t capacity)
         : words_((sizeof(Head) + capacity * sizeof(Entry) + 7) / 8), capacity_(capacity) {}
 
+    /// The fixed fields (counts, flags) in front of the entries.
+    /// @{
     Head& head() noexcept { return *reinterpret_cast<Head*>(words_.data()); }
     const Head& head() const noexcept { return *reinterpret_cast<const Head*>(words_.data()); }
+    /// @}
     /// The first `n` entries (n ≤ capacity()).
+    /// @{
     std::span<Entry> entries(std::size_t n) noexcept { return {first(), n}; }
     std::span<const Entry> entries(std::size_t n) const noexcept { return {first(), n}; }
+    /// @}
+    /// Entries the buffer has room for.
     std::size_t capacity() const noexcept { return capacity_; }
     /// What the ioctl takes.
+    /// @{
     void* arg() noexcept { return words_.data(); }
     const void* arg() const noexcept { return words_.data(); }
+    /// @}
 
 private:
     Entry* first() noexcept { return reinterpret_cast<Entry*>(reinterpret_cast<std::byte*>(words_.data()) + sizeof(Head)); }

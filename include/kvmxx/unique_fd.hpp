@@ -20,6 +20,8 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// The move-only owner of one file descriptor, closed on destruction; the
+/// one member of every kvmxx object that owns a kernel object.
 class UniqueFd {
 public:
     /// The empty state: owns nothing.
@@ -33,7 +35,9 @@ public:
     UniqueFd(const UniqueFd&) = delete;
     UniqueFd& operator=(const UniqueFd&) = delete;
 
+    /// Takes over `other`'s descriptor; `other` is left empty.
     constexpr UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    /// Closes the current descriptor, then takes over `other`'s.
     UniqueFd& operator=(UniqueFd&& other) noexcept {
         if (this != &other) reset(std::exchange(other.fd_, -1));
         return *this;
@@ -43,8 +47,8 @@ public:
 
     /// The descriptor, or -1 when empty.
     constexpr int get() const noexcept { return fd_; }
-    constexpr bool valid() const noexcept { return fd_ >= 0; }
-    constexpr explicit operator bool() const noexcept { return valid(); }
+    constexpr bool valid() const noexcept { return fd_ >= 0; }             ///< owns a descriptor
+    constexpr explicit operator bool() const noexcept { return valid(); }  ///< valid()
 
     /// Gives up ownership without closing; the object becomes empty.
     constexpr int release() noexcept { return std::exchange(fd_, -1); }

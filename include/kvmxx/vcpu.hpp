@@ -116,9 +116,12 @@ inline void set_kick_signal(int signal) noexcept {
 class VcpuKicker {
 public:
     VcpuKicker() = default;
+    /// For Vcpu::kicker(), which shares the vCPU's kvm_run page and thread id with it.
     explicit VcpuKicker(std::shared_ptr<detail::VcpuShared> shared)
         : shared_(std::move(shared)), signal_(detail::ensure_kick_signal()) {}
 
+    /// Sets immediate_exit and signals the vCPU's thread; does nothing on an
+    /// empty kicker.
     void kick() const noexcept {
         if (!shared_) return;
         auto* run = reinterpret_cast<kvm_run*>(shared_->run_page.data());
@@ -138,13 +141,14 @@ namespace arm64 {
 struct VcpuFeatures {
     bool power_off = false;  ///< start stopped; the guest starts it with PSCI CPU_ON
     bool psci_0_2 = true;    ///< PSCI 0.2+ (CPU_ON, SYSTEM_OFF, SYSTEM_RESET)
-    bool pmu_v3 = false;
+    bool pmu_v3 = false;     ///< a PMUv3 (set up through the vCPU's device attributes before the first run)
     bool sve = false;        ///< also finalizes SVE after init
     bool ptrauth = false;    ///< address + generic pointer authentication
     /// With `sve`: the vector lengths the guest may use (KVM_REG_ARM64_SVE_VLS);
     /// none = every length the host has.
     std::optional<SveVectorLengths> sve_lengths{};
 
+    /// Sets the KVM_ARM_VCPU_* bits chosen here in `init.features` (others are kept).
     void apply(kvm_vcpu_init& init) const noexcept {
         auto set = [&](unsigned bit) { init.features[bit / 32] |= 1u << (bit % 32); };
         if (power_off) set(KVM_ARM_VCPU_POWER_OFF);
@@ -160,9 +164,13 @@ struct VcpuFeatures {
 }  // namespace arm64
 #endif
 
+/// One vCPU fd (from Vm::create_vcpu) and its mmapped kvm_run page: run() and
+/// its typed exits, registers, and a kicker for other threads. Move-only; run
+/// it from one thread at a time.
 class Vcpu {
 public:
     Vcpu() = default;
+    /// Takes ownership of a vCPU fd with id `id` and its kvm_run mapping.
     Vcpu(UniqueFd fd, std::uint32_t id, Mapping run_page)
         : fd_(std::move(fd)), id_(id), shared_(std::make_shared<detail::VcpuShared>()) {
         shared_->run_page = std::move(run_page);
@@ -524,9 +532,9 @@ public:
     /// next run(); with the page, the guest's MMIO data and the offsets in it are
     /// the guest's: check them before using them (decode_exit does).
     kvm_run& raw_run() noexcept { return *run_; }
-    std::uint32_t id() const noexcept { return id_; }
-    int fd() const noexcept { return fd_.get(); }
-    bool valid() const noexcept { return fd_.valid(); }
+    std::uint32_t id() const noexcept { return id_; }    ///< the vCPU id given to KVM_CREATE_VCPU
+    int fd() const noexcept { return fd_.get(); }        ///< the raw vCPU fd, still owned here
+    bool valid() const noexcept { return fd_.valid(); }  ///< holds a vCPU fd (not default/moved-from)
 
 private:
     [[nodiscard]] Result<Exit> run_failed(int err) {

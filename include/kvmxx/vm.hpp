@@ -43,6 +43,7 @@ enum class MemoryFlags : std::uint32_t {
     LogDirtyPages = KVM_MEM_LOG_DIRTY_PAGES,  ///< track guest writes for dirty_log()
     ReadOnly = KVM_MEM_READONLY,              ///< guest writes become MMIO exits
 };
+/// Both sets of flags.
 constexpr MemoryFlags operator|(MemoryFlags a, MemoryFlags b) noexcept {
     return static_cast<MemoryFlags>(static_cast<std::uint32_t>(a) | static_cast<std::uint32_t>(b));
 }
@@ -50,13 +51,15 @@ constexpr MemoryFlags operator|(MemoryFlags a, MemoryFlags b) noexcept {
 /// One memory slot: guest-physical [gpa, gpa+size) backed by host bytes.
 /// A view: valid while the slot exists in its Vm.
 struct MemoryRegion {
-    std::uint32_t slot = 0;
-    std::uint64_t gpa = 0;
-    std::uint64_t size = 0;
-    std::uint8_t* host = nullptr;
-    MemoryFlags flags = MemoryFlags::None;
+    std::uint32_t slot = 0;                 ///< KVM slot number
+    std::uint64_t gpa = 0;                  ///< guest-physical start
+    std::uint64_t size = 0;                 ///< bytes
+    std::uint8_t* host = nullptr;           ///< host address of gpa (userspace_addr)
+    MemoryFlags flags = MemoryFlags::None;  ///< KVM_MEM_* the slot was made with
 
+    /// The slot's memory as host bytes: what the guest sees at [gpa, gpa+size).
     std::span<std::uint8_t> bytes() const noexcept { return {host, size}; }
+    /// [addr, addr+len) lies wholly in this slot (no overflow at the top).
     bool contains(std::uint64_t addr, std::uint64_t len) const noexcept {
         return addr >= gpa && len <= size && addr - gpa <= size - len;
     }
@@ -64,17 +67,21 @@ struct MemoryRegion {
 
 /// Where an ioeventfd listens: an MMIO or port address, a width, and optionally a value.
 struct IoEvent {
-    enum class Space { Mmio, Pio };
-    Space space = Space::Mmio;
-    std::uint64_t address = 0;
+    /// The address space a guest write lands in.
+    enum class Space {
+        Mmio,  ///< guest-physical memory address
+        Pio    ///< x86 I/O port (KVM_IOEVENTFD_FLAG_PIO)
+    };
+    Space space = Space::Mmio;  ///< MMIO or port I/O
+    std::uint64_t address = 0;  ///< guest-physical address or port
     std::uint32_t length = 4;  ///< 1, 2, 4 or 8; 0 matches any width (MMIO only)
     std::optional<std::uint64_t> datamatch = std::nullopt;  ///< signal only when the guest writes this value
 };
 
 /// The pages of one slot the guest wrote since the last read (KVM_GET_DIRTY_LOG).
 struct DirtyLog {
-    std::uint64_t gpa = 0;
-    std::uint64_t page_size = 0;
+    std::uint64_t gpa = 0;              ///< guest-physical start of the slot
+    std::uint64_t page_size = 0;        ///< bytes per bitmap bit (the host page size)
     std::vector<std::uint64_t> bitmap;  ///< bit i = page i of the slot
 
     /// Guest-physical address of every dirty page, ascending.
@@ -96,6 +103,7 @@ enum class Irqchip : std::uint32_t {
     PicSlave = KVM_IRQCHIP_PIC_SLAVE,    ///< 8259 at ports 0xa0-0xa1: IRQ 8-15, cascaded on master IRQ 2
     Ioapic = KVM_IRQCHIP_IOAPIC,         ///< IOAPIC at 0xfec00000: pins 0-23 (GSI 0-23)
 };
+/// "PIC_MASTER", "PIC_SLAVE" or "IOAPIC", for messages and the trace.
 inline const char* irqchip_name(Irqchip chip) noexcept {
     switch (chip) {
         case Irqchip::PicMaster: return "PIC_MASTER";
@@ -107,12 +115,19 @@ inline const char* irqchip_name(Irqchip chip) noexcept {
 }  // namespace x86
 #endif
 
+/// One VM fd (from Kvm::create_vm): its memory slots, vCPUs, in-kernel devices
+/// and interrupt plumbing (irqfd, ioeventfd, GSI routing, MSIs). Move-only; the
+/// memory it allocated for slots lives as long as it does.
 class Vm {
 public:
     Vm() = default;
+    /// Takes ownership of a VM fd; `vcpu_mmap_size` (KVM_GET_VCPU_MMAP_SIZE) is
+    /// what each vCPU's kvm_run mapping needs.
     Vm(UniqueFd fd, std::size_t vcpu_mmap_size) noexcept : fd_(std::move(fd)), run_size_(vcpu_mmap_size) {}
 
+    /// Takes over `other`'s fd, slots and memory; `other` is left empty.
     Vm(Vm&&) noexcept = default;
+    /// Removes this VM's slots, then takes over `other`'s fd, slots and memory.
     Vm& operator=(Vm&& other) noexcept {
         if (this != &other) {
             remove_all_slots();
@@ -541,9 +556,10 @@ public:
             });
     }
 
-    int fd() const noexcept { return fd_.get(); }
-    bool valid() const noexcept { return fd_.valid(); }
+    int fd() const noexcept { return fd_.get(); }        ///< the raw VM fd, still owned here
+    bool valid() const noexcept { return fd_.valid(); }  ///< holds a VM fd (not default/moved-from)
 
+    /// The host page size, the alignment slots need (sysconf(_SC_PAGESIZE)).
     static std::uint64_t page_size() noexcept { return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)); }
 
 private:

@@ -44,7 +44,7 @@ class SveVectorLengths {
 public:
     static constexpr unsigned max_vq = 512;  ///< SVE_VQ_MAX: the architecture allows up to 2048 bits; the map has room for more
 
-    using Words = std::array<std::uint64_t, 8>;
+    using Words = std::array<std::uint64_t, 8>;  ///< the 512-bit map, least significant word first
 
     SveVectorLengths() = default;
     /// The map exactly as KVM_GET_ONE_REG returns it.
@@ -55,6 +55,7 @@ public:
     static Result<SveVectorLengths> of_bits(std::initializer_list<unsigned> bits) {
         return of_bits(std::vector<unsigned>(bits));
     }
+    /// The same from a vector of lengths in bits.
     static Result<SveVectorLengths> of_bits(const std::vector<unsigned>& bits) {
         if (bits.empty()) return fail("SVE vector lengths", EINVAL, "no vector length given");
         SveVectorLengths l;
@@ -67,10 +68,13 @@ public:
         return l;
     }
 
+    /// Holds vq × 128 bits (vq = 1 .. max_vq).
     bool has_vq(unsigned vq) const noexcept {
         return vq >= 1 && vq <= max_vq && (words_[(vq - 1) / 64] >> ((vq - 1) % 64)) & 1;
     }
+    /// Holds `bits` (a multiple of 128).
     bool has_bits(unsigned bits) const noexcept { return bits % 128 == 0 && has_vq(bits / 128); }
+    /// Adds vq × 128 bits; a vq outside 1 .. max_vq is ignored.
     void add_vq(unsigned vq) noexcept {
         if (vq >= 1 && vq <= max_vq) words_[(vq - 1) / 64] |= std::uint64_t{1} << ((vq - 1) % 64);
     }
@@ -96,7 +100,9 @@ public:
         return s.empty() ? "none" : s;
     }
 
+    /// The map as KVM_SET_ONE_REG takes it.
     const Words& words() const noexcept { return words_; }
+    /// Equal when they hold the same lengths.
     friend bool operator==(const SveVectorLengths&, const SveVectorLengths&) = default;
 
 private:
@@ -107,7 +113,7 @@ private:
 /// documented layout so that they exist on any host; checked against the
 /// kernel's macros on aarch64 below.
 namespace sve {
-inline constexpr std::uint64_t group = 0x6000000000000000ULL | (0x0015ULL << 16);  // KVM_REG_ARM64 | KVM_REG_ARM64_SVE
+inline constexpr std::uint64_t group = 0x6000000000000000ULL | (0x0015ULL << 16);  ///< KVM_REG_ARM64 | KVM_REG_ARM64_SVE
 /// KVM_REG_ARM64_SVE_VLS: the vector-length map (512 bits).
 inline constexpr std::uint64_t vls_id = group | KVM_REG_SIZE_U512 | 0xffff;
 /// Zn (n = 0..31), slice 0: 2048 bits, of which the vCPU's maximum vector length is used.

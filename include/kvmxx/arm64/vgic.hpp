@@ -40,35 +40,45 @@ namespace arm64 {
 /// KVM device-API numbers for the VGIC (arm64 <asm/kvm.h>), defined here so
 /// that this header also compiles (and its logic is testable) on other hosts.
 namespace vgic_attr {
-inline constexpr std::uint32_t grp_addr = 0;      // KVM_DEV_ARM_VGIC_GRP_ADDR
-inline constexpr std::uint32_t grp_nr_irqs = 3;   // KVM_DEV_ARM_VGIC_GRP_NR_IRQS
-inline constexpr std::uint32_t grp_ctrl = 4;      // KVM_DEV_ARM_VGIC_GRP_CTRL
-inline constexpr std::uint64_t ctrl_init = 0;     // KVM_DEV_ARM_VGIC_CTRL_INIT
-inline constexpr std::uint64_t v2_dist = 0;       // KVM_VGIC_V2_ADDR_TYPE_DIST
-inline constexpr std::uint64_t v2_cpu = 1;        // KVM_VGIC_V2_ADDR_TYPE_CPU
-inline constexpr std::uint64_t v3_dist = 2;       // KVM_VGIC_V3_ADDR_TYPE_DIST
-inline constexpr std::uint64_t v3_redist = 3;     // KVM_VGIC_V3_ADDR_TYPE_REDIST
-inline constexpr std::uint64_t its_base = 4;      // KVM_VGIC_ITS_ADDR_TYPE
+inline constexpr std::uint32_t grp_addr = 0;      ///< KVM_DEV_ARM_VGIC_GRP_ADDR: frame base addresses
+inline constexpr std::uint32_t grp_nr_irqs = 3;   ///< KVM_DEV_ARM_VGIC_GRP_NR_IRQS: number of INTIDs
+inline constexpr std::uint32_t grp_ctrl = 4;      ///< KVM_DEV_ARM_VGIC_GRP_CTRL: control operations
+inline constexpr std::uint64_t ctrl_init = 0;     ///< KVM_DEV_ARM_VGIC_CTRL_INIT: finish the layout
+inline constexpr std::uint64_t v2_dist = 0;       ///< KVM_VGIC_V2_ADDR_TYPE_DIST: GICv2 distributor
+inline constexpr std::uint64_t v2_cpu = 1;        ///< KVM_VGIC_V2_ADDR_TYPE_CPU: GICv2 CPU interface
+inline constexpr std::uint64_t v3_dist = 2;       ///< KVM_VGIC_V3_ADDR_TYPE_DIST: GICv3 distributor
+inline constexpr std::uint64_t v3_redist = 3;     ///< KVM_VGIC_V3_ADDR_TYPE_REDIST: GICv3 redistributors
+inline constexpr std::uint64_t its_base = 4;      ///< KVM_VGIC_ITS_ADDR_TYPE: the ITS's frame
 }  // namespace vgic_attr
 
+/// Bytes of guest-physical space each GIC frame occupies, for laying out a board.
+/// @{
 inline constexpr std::uint64_t gicv3_dist_size = 0x10000;
 inline constexpr std::uint64_t gicv3_redist_size_per_cpu = 0x20000;
 inline constexpr std::uint64_t gicv3_its_size = 0x20000;
 inline constexpr std::uint64_t gicv2_dist_size = 0x1000;
 inline constexpr std::uint64_t gicv2_cpu_size = 0x2000;
+/// @}
 
 /// Where the GIC's frames sit in guest-physical space (defaults follow QEMU's virt board).
 struct GicLayout {
-    std::uint64_t distributor = 0x0800'0000;
+    std::uint64_t distributor = 0x0800'0000;    ///< 64 KiB (v3) or 4 KiB (v2)
     std::uint64_t redistributor = 0x080a'0000;  ///< v3: 128 KiB per vCPU from here
     std::uint64_t cpu_interface = 0x0801'0000;  ///< v2 only
     std::optional<std::uint64_t> its = 0x0808'0000;  ///< v3 only; nullopt for none
     std::uint32_t nr_irqs = 256;  ///< INTIDs incl. the 32 private ones: 64..1024, a multiple of 32
 };
 
+/// The in-kernel GIC (KVM_DEV_TYPE_ARM_VGIC_V3 or _V2) and its optional ITS:
+/// created after the vCPUs, laid out, then initialized, in the order the kernel
+/// requires (setup() does all of it). Move-only.
 class Vgic {
 public:
-    enum class Version { V2 = 2, V3 = 3 };
+    /// The GIC architecture version emulated.
+    enum class Version {
+        V2 = 2,  ///< GICv2: distributor + CPU interface, no ITS
+        V3 = 3   ///< GICv3: distributor + redistributors, optional ITS
+    };
 
     /// KVM_CREATE_DEVICE of the GIC. Fails with a clear error when the VM has
     /// no vCPU yet (the redistributors are sized by the vCPUs that exist).
@@ -168,10 +178,10 @@ public:
         return r;
     }
 
-    Version version() const noexcept { return version_; }
-    bool initialized() const noexcept { return initialized_; }
-    std::uint32_t nr_irqs() const noexcept { return nr_irqs_; }
-    std::optional<std::uint64_t> its_base() const noexcept { return its_base_; }
+    Version version() const noexcept { return version_; }            ///< v3, or v2 where the host fell back
+    bool initialized() const noexcept { return initialized_; }       ///< init() succeeded: the layout is frozen
+    std::uint32_t nr_irqs() const noexcept { return nr_irqs_; }      ///< as set_nr_irqs set it (0: the kernel's default)
+    std::optional<std::uint64_t> its_base() const noexcept { return its_base_; }  ///< the ITS's base, if add_its ran
     /// The GIC device, for attributes this class does not wrap.
     const Device& device() const noexcept { return gic_; }
     /// The ITS device, or nullptr.

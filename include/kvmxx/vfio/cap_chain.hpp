@@ -26,8 +26,8 @@ namespace vfio {
 
 /// One capability: its id and version and the bytes from its header on.
 struct InfoCap {
-    std::uint16_t id;
-    std::uint16_t version;
+    std::uint16_t id;                     ///< VFIO_*_INFO_CAP_* (meaning depends on the ioctl)
+    std::uint16_t version;                ///< layout version of this capability
     std::span<const std::uint8_t> bytes;  ///< header included
 
     /// Copies the capability's fixed part into `out` (a struct that starts with a

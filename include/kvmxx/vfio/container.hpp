@@ -42,8 +42,9 @@ KVMXX_BEGIN_NAMESPACE
 namespace vfio {
 /// An IOVA range the IOMMU can map, both ends inclusive (as the kernel reports).
 struct IovaRange {
-    std::uint64_t start;
-    std::uint64_t last;
+    std::uint64_t start;  ///< first usable IOVA
+    std::uint64_t last;   ///< last usable IOVA (inclusive)
+    /// [iova, iova+size) lies wholly in the range (no overflow at the top).
     bool contains(std::uint64_t iova, std::uint64_t size) const noexcept {
         return size != 0 && iova >= start && iova <= last && size - 1 <= last - iova;
     }
@@ -109,9 +110,13 @@ concept VfioGroupHandle = requires(const G& g) {
     { g.number() } -> std::convertible_to<unsigned>;
 };
 
+/// The /dev/vfio/vfio fd: one IOMMU context that groups join (attach) and DMA
+/// maps (IOVA → host memory) live in. Move-only; closing it detaches its groups
+/// and drops their maps.
 class VfioContainer {
 public:
     VfioContainer() = default;
+    /// Takes ownership of an open container fd (open() also checks the API version).
     explicit VfioContainer(UniqueFd fd) noexcept : fd_(std::move(fd)) {}
 
     /// Opens `path` and checks VFIO_GET_API_VERSION == VFIO_API_VERSION.
@@ -252,8 +257,8 @@ public:
 
     /// The usable IOVA ranges learnt when the IOMMU was set (empty before).
     const std::vector<vfio::IovaRange>& iova_ranges() const noexcept { return ranges_; }
-    int fd() const noexcept { return fd_.get(); }
-    bool valid() const noexcept { return fd_.valid(); }
+    int fd() const noexcept { return fd_.get(); }        ///< the raw container fd, still owned here
+    bool valid() const noexcept { return fd_.valid(); }  ///< holds a container fd (not default/moved-from)
 
 private:
     UniqueFd fd_;

@@ -42,6 +42,7 @@
 #include <vector>
 
 KVMXX_BEGIN_NAMESPACE
+/// VFIO's plain data: device, region and interrupt info, PCI config decoding, sysfs.
 namespace vfio {
 
 /// The interrupt indexes of a vfio-pci device.
@@ -53,6 +54,7 @@ enum class Irq : std::uint32_t {
     Req = VFIO_PCI_REQ_IRQ_INDEX,
 };
 
+/// "INTx", "MSI", "MSI-X", "ERR" or "REQ", for messages and the trace.
 inline const char* irq_name(Irq i) noexcept {
     switch (i) {
         case Irq::Intx: return "INTx";
@@ -77,9 +79,10 @@ inline std::string irq_set_flags_name(std::uint32_t flags) {
 
 /// The region indexes of a vfio-pci device.
 namespace region {
-inline constexpr std::uint32_t bar0 = VFIO_PCI_BAR0_REGION_INDEX;
-inline constexpr std::uint32_t rom = VFIO_PCI_ROM_REGION_INDEX;
-inline constexpr std::uint32_t config = VFIO_PCI_CONFIG_REGION_INDEX;
+inline constexpr std::uint32_t bar0 = VFIO_PCI_BAR0_REGION_INDEX;      ///< BAR0 (BAR1-5 follow it)
+inline constexpr std::uint32_t rom = VFIO_PCI_ROM_REGION_INDEX;        ///< the expansion ROM
+inline constexpr std::uint32_t config = VFIO_PCI_CONFIG_REGION_INDEX;  ///< configuration space
+/// BARn's region index, for n in 0-5.
 inline constexpr std::uint32_t bar(unsigned n) noexcept { return bar0 + n; }
 }  // namespace region
 
@@ -94,31 +97,34 @@ inline std::string region_name(std::uint32_t index) {
 
 /// VFIO_DEVICE_GET_INFO.
 struct DeviceInfo {
-    std::uint32_t flags = 0;
-    std::uint32_t num_regions = 0;
-    std::uint32_t num_irqs = 0;
+    std::uint32_t flags = 0;        ///< VFIO_DEVICE_FLAGS_*
+    std::uint32_t num_regions = 0;  ///< region indexes 0..num_regions-1 exist
+    std::uint32_t num_irqs = 0;     ///< interrupt indexes 0..num_irqs-1 exist
+    /// A vfio-pci device: the region and Irq indexes above apply.
     bool is_pci() const noexcept { return flags & VFIO_DEVICE_FLAGS_PCI; }
+    /// The device has a reset method, so VfioDevice::reset() can work.
     bool can_reset() const noexcept { return flags & VFIO_DEVICE_FLAGS_RESET; }
 };
 
 /// A part of a region that may be mmapped (the sparse-mmap capability).
 struct SparseArea {
     std::uint64_t offset;  ///< within the region
-    std::uint64_t size;
+    std::uint64_t size;    ///< bytes
 };
 
 /// VFIO_DEVICE_GET_REGION_INFO with its capabilities.
 struct RegionInfo {
-    std::uint32_t index = 0;
-    std::uint32_t flags = 0;
-    std::uint64_t size = 0;
+    std::uint32_t index = 0;   ///< region index (vfio::region)
+    std::uint32_t flags = 0;   ///< VFIO_REGION_INFO_FLAG_*
+    std::uint64_t size = 0;    ///< bytes (0: the device has no such region)
     std::uint64_t offset = 0;  ///< of the region in the device fd (for pread/pwrite/mmap)
     std::optional<std::vector<SparseArea>> sparse;  ///< present: only these parts may be mmapped
     std::optional<std::pair<std::uint32_t, std::uint32_t>> type;  ///< (type, subtype) of a device-specific region
     bool msix_mappable = false;  ///< the MSI-X table in this BAR may be mmapped too
 
-    bool readable() const noexcept { return flags & VFIO_REGION_INFO_FLAG_READ; }
-    bool writable() const noexcept { return flags & VFIO_REGION_INFO_FLAG_WRITE; }
+    bool readable() const noexcept { return flags & VFIO_REGION_INFO_FLAG_READ; }   ///< pread works on it
+    bool writable() const noexcept { return flags & VFIO_REGION_INFO_FLAG_WRITE; }  ///< pwrite works on it
+    /// mmap works on it, or on its sparse areas when it has them.
     bool mappable() const noexcept { return flags & VFIO_REGION_INFO_FLAG_MMAP; }
     /// The parts that may be mmapped: the sparse areas, or the whole region.
     std::vector<SparseArea> mmap_areas() const {
@@ -159,25 +165,31 @@ inline RegionInfo decode_region_info(std::span<const std::uint8_t> buffer) {
 
 /// VFIO_DEVICE_GET_IRQ_INFO.
 struct IrqInfo {
-    Irq index = Irq::Intx;
-    std::uint32_t flags = 0;
+    Irq index = Irq::Intx;    ///< which interrupt this describes
+    std::uint32_t flags = 0;  ///< VFIO_IRQ_INFO_*
     std::uint32_t count = 0;  ///< vectors (0: the device has none of this kind)
+    /// Its vectors can signal eventfds (VfioDevice::set_irq).
     bool eventfd() const noexcept { return flags & VFIO_IRQ_INFO_EVENTFD; }
+    /// VfioDevice::mask and VfioDevice::unmask work on it.
     bool maskable() const noexcept { return flags & VFIO_IRQ_INFO_MASKABLE; }
+    /// VFIO masks it each time it fires (level-triggered INTx): unmask after handling.
     bool automasked() const noexcept { return flags & VFIO_IRQ_INFO_AUTOMASKED; }
 };
 
 /// An mmapped part of a region: where it sits in the region, and its owner.
 struct MappedArea {
-    std::uint64_t offset;
-    Mapping map;
+    std::uint64_t offset;  ///< of the mapping within the region
+    Mapping map;           ///< the mapping, unmapped when this is destroyed
 };
 
 }  // namespace vfio
 
+/// One VFIO device fd (from VfioGroup::device): its regions, config space,
+/// interrupts and reset. Move-only; closing the fd releases the device.
 class VfioDevice {
 public:
     VfioDevice() = default;
+    /// Takes ownership of a device fd; `name` (the PCI address) labels errors and the trace.
     VfioDevice(UniqueFd fd, std::string name) noexcept : fd_(std::move(fd)), name_(std::move(name)) {}
 
     /// VFIO_DEVICE_GET_INFO.
@@ -260,6 +272,7 @@ public:
         T v{};
         return read(index, offset, {reinterpret_cast<std::uint8_t*>(&v), sizeof v}).transform([&] { return v; });
     }
+    /// One register of width sizeof(T) (1, 2, 4 or 8 bytes) to a region.
     template <class T>
         requires std::is_unsigned_v<T>
     [[nodiscard]] Result<> write_as(std::uint32_t index, std::uint64_t offset, T value) const {
@@ -272,8 +285,11 @@ public:
         std::vector<std::uint8_t> bytes(size);
         return read(vfio::region::config, 0, bytes).transform([&] { return std::move(bytes); });
     }
+    /// One configuration-space register of width sizeof(T) (vfio::pci offsets).
     template <class T>
     [[nodiscard]] Result<T> config_read(std::uint16_t offset) const { return read_as<T>(vfio::region::config, offset); }
+    /// Writes one configuration-space register; VFIO filters what the device sees
+    /// (it virtualises the BARs and the MSI/MSI-X capabilities, for instance).
     template <class T>
     [[nodiscard]] Result<> config_write(std::uint16_t offset, T value) const { return write_as<T>(vfio::region::config, offset, value); }
 
@@ -337,9 +353,9 @@ public:
         return r.transform([](int) {});
     }
 
-    const std::string& name() const noexcept { return name_; }
-    int fd() const noexcept { return fd_.get(); }
-    bool valid() const noexcept { return fd_.valid(); }
+    const std::string& name() const noexcept { return name_; }  ///< the name given (the PCI address)
+    int fd() const noexcept { return fd_.get(); }               ///< the raw device fd, still owned here
+    bool valid() const noexcept { return fd_.valid(); }         ///< holds a device fd (not default/moved-from)
 
 private:
     std::string describe() const { return "device=" + name_; }

@@ -35,8 +35,9 @@ namespace vfio {
 
 /// Where the kernel publishes PCI devices and IOMMU groups ("/sys" on a real system).
 struct Sysfs {
-    std::filesystem::path root = "/sys";
+    std::filesystem::path root = "/sys";  ///< sysfs mount point (a fake tree in tests)
 
+    /// The sysfs directory of PCI device `bdf` ("0000:01:00.0").
     std::filesystem::path device(std::string_view bdf) const { return root / "bus/pci/devices" / bdf; }
     /// The driver `bdf` is bound to, or "" for none.
     std::string driver_of(std::string_view bdf) const {
@@ -85,15 +86,19 @@ struct Sysfs {
 
 /// VFIO_GROUP_GET_STATUS.
 struct GroupStatus {
-    bool viable = false;
-    bool container_set = false;
+    bool viable = false;         ///< every device in the group is bound to a VFIO driver, pci-stub, or none
+    bool container_set = false;  ///< the group has joined a container
 };
 
 }  // namespace vfio
 
+/// An IOMMU group's fd, /dev/vfio/N: the unit of isolation VFIO hands out.
+/// It is checked for viability, attached to a container, and gives out its
+/// devices' fds. Move-only.
 class VfioGroup {
 public:
     VfioGroup() = default;
+    /// Takes ownership of the fd of group `number`; `sysfs` is where to look up its devices.
     VfioGroup(UniqueFd fd, unsigned number, vfio::Sysfs sysfs = {}) noexcept
         : fd_(std::move(fd)), number_(number), sysfs_(std::move(sysfs)) {}
 
@@ -182,9 +187,9 @@ public:
         return VfioDevice(UniqueFd(*fd), name);
     }
 
-    unsigned number() const noexcept { return number_; }
-    int fd() const noexcept { return fd_.get(); }
-    bool valid() const noexcept { return fd_.valid(); }
+    unsigned number() const noexcept { return number_; }  ///< the N of /dev/vfio/N
+    int fd() const noexcept { return fd_.get(); }         ///< the raw group fd, still owned here
+    bool valid() const noexcept { return fd_.valid(); }   ///< holds a group fd (not default/moved-from)
 
 private:
     static std::string bind_hint(const vfio::Sysfs& sysfs, std::string_view bdf) {

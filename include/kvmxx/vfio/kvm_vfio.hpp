@@ -23,11 +23,15 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+/// KVM's VFIO pseudo-device (KVM_DEV_TYPE_VFIO), which tells KVM the VFIO groups
+/// a VM's passed-through devices come from. Move-only.
 class KvmVfio {
 public:
     KvmVfio() = default;
+    /// Wraps a device already created as KVM_DEV_TYPE_VFIO.
     explicit KvmVfio(Device dev) noexcept : dev_(std::move(dev)) {}
 
+    /// KVM_CREATE_DEVICE(KVM_DEV_TYPE_VFIO) on `vm`; one per VM.
     [[nodiscard]] static Result<KvmVfio> create(Vm& vm) {
         auto d = vm.create_device(KVM_DEV_TYPE_VFIO);
         if (!d) return unexpected<Error>(std::move(d).error());
@@ -41,7 +45,7 @@ public:
     template <VfioGroupHandle G>
     [[nodiscard]] Result<> remove_group(const G& group) { return group_attr(KVM_DEV_VFIO_GROUP_DEL, group.fd()); }
 
-    const Device& device() const noexcept { return dev_; }
+    const Device& device() const noexcept { return dev_; }  ///< the underlying device, for raw attributes
 
 private:
     [[nodiscard]] Result<> group_attr(std::uint64_t attr, int group_fd) {

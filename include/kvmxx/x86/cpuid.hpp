@@ -27,10 +27,12 @@ public:
     explicit CpuidTable(std::uint32_t capacity = 256) : arg_(capacity) { arg_.head().nent = capacity; }
 
     /// The leaves in the table: all the kernel filled in, or all set up to now.
+    /// @{
     std::span<kvm_cpuid_entry2> entries() noexcept { return arg_.entries(size()); }
     std::span<const kvm_cpuid_entry2> entries() const noexcept { return arg_.entries(size()); }
-    std::uint32_t size() const noexcept { return arg_.head().nent; }
-    std::size_t capacity() const noexcept { return arg_.capacity(); }
+    /// @}
+    std::uint32_t size() const noexcept { return arg_.head().nent; }  ///< leaves in the table (nent)
+    std::size_t capacity() const noexcept { return arg_.capacity(); }  ///< leaves there is room for
 
     /// The leaf for (function, index), or nullptr.
     kvm_cpuid_entry2* find(std::uint32_t function, std::uint32_t index = 0) noexcept {
@@ -40,8 +42,10 @@ public:
     }
 
     /// What KVM_GET_SUPPORTED_CPUID and KVM_SET_CPUID2 take; the kernel updates nent.
+    /// @{
     void* arg() noexcept { return arg_.arg(); }
     const void* arg() const noexcept { return arg_.arg(); }
+    /// @}
 
 private:
     uapi::FlexArg<uapi::Cpuid2Head, kvm_cpuid_entry2> arg_;

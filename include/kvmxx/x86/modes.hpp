@@ -31,21 +31,34 @@
 
 KVMXX_BEGIN_NAMESPACE
 #if KVMXX_ARCH_X86_64
+/// x86_64: processor modes, interrupt controllers, CPUID.
 namespace x86 {
 
 /// The flat GDT's selectors (write_flat_gdt).
+/// @{
 inline constexpr std::uint16_t code32_selector = 0x08;
 inline constexpr std::uint16_t data_selector = 0x10;
 inline constexpr std::uint16_t code64_selector = 0x18;
+/// @}
 inline constexpr std::size_t gdt_bytes = 32;  ///< null, code32, data, code64
 
+/// CR0 bits: protection, monitor/emulate coprocessor, extension type, native
+/// FPU errors, write protect, paging.
+/// @{
 inline constexpr std::uint64_t cr0_pe = 1u << 0, cr0_mp = 1u << 1, cr0_em = 1u << 2, cr0_et = 1u << 4,
                                cr0_ne = 1u << 5, cr0_wp = 1u << 16, cr0_pg = 1u << 31;
+/// @}
+/// CR4 bits: PAE paging, FXSAVE/SSE enabled, SSE exceptions, XSAVE enabled.
+/// @{
 inline constexpr std::uint64_t cr4_pae = 1u << 5, cr4_osfxsr = 1u << 9, cr4_osxmmexcpt = 1u << 10,
                                cr4_osxsave = 1u << 18;
+/// @}
+/// EFER bits: long mode enable (set by us), long mode active (set with paging on).
+/// @{
 inline constexpr std::uint64_t efer_lme = 1u << 8, efer_lma = 1u << 10;
+/// @}
 
-inline constexpr std::uint64_t page_size = 0x1000;
+inline constexpr std::uint64_t page_size = 0x1000;  ///< a 4 KiB page: each table's size and alignment
 inline constexpr std::uint64_t large_page = 2ull << 20;   ///< what one PD entry maps
 inline constexpr std::uint64_t pd_covers = 1ull << 30;     ///< what one PD (512 entries) maps
 inline constexpr std::uint64_t max_identity_map = 512ull << 30;  ///< one PDPT

@@ -32,17 +32,17 @@ KVMXX_BEGIN_NAMESPACE
 namespace uapi {
 /// The fields of `struct kvm_msr_list` before `indices[]`.
 struct MsrListHead {
-    __u32 nmsrs;
+    __u32 nmsrs;  ///< entries in indices[]: capacity going in, count coming out
 };
 /// `struct kvm_xsave` without its flexible `extra[]`: the 4 KiB that C's sizeof sees.
 struct XsaveRegion {
-    __u32 region[1024];
+    __u32 region[1024];  ///< the XSAVE image, as the XSAVE instruction lays it out
 };
-inline constexpr unsigned long get_msr_index_list = _IOWR(KVMIO, 0x02, MsrListHead);
-inline constexpr unsigned long get_cpuid2 = _IOWR(KVMIO, 0x91, Cpuid2Head);
-inline constexpr unsigned long get_xsave = _IOR(KVMIO, 0xa4, XsaveRegion);
-inline constexpr unsigned long set_xsave = _IOW(KVMIO, 0xa5, XsaveRegion);
-inline constexpr unsigned long get_xsave2 = _IOR(KVMIO, 0xcf, XsaveRegion);
+inline constexpr unsigned long get_msr_index_list = _IOWR(KVMIO, 0x02, MsrListHead);  ///< KVM_GET_MSR_INDEX_LIST
+inline constexpr unsigned long get_cpuid2 = _IOWR(KVMIO, 0x91, Cpuid2Head);           ///< KVM_GET_CPUID2
+inline constexpr unsigned long get_xsave = _IOR(KVMIO, 0xa4, XsaveRegion);            ///< KVM_GET_XSAVE
+inline constexpr unsigned long set_xsave = _IOW(KVMIO, 0xa5, XsaveRegion);            ///< KVM_SET_XSAVE
+inline constexpr unsigned long get_xsave2 = _IOR(KVMIO, 0xcf, XsaveRegion);           ///< KVM_GET_XSAVE2
 // What a C compiler computes from the UAPI headers (uapi.hpp says why C++ differs).
 static_assert(get_msr_index_list == 0xc004ae02UL && get_cpuid2 == 0xc008ae91UL);
 static_assert(get_xsave == 0x9000aea4UL && set_xsave == 0x5000aea5UL && get_xsave2 == 0x9000aecfUL);
@@ -59,6 +59,7 @@ public:
     /// Entries for these indices, values 0 (for get_msrs, or set them with set()).
     MsrBatch(std::initializer_list<std::uint32_t> indices)
         : MsrBatch(std::span<const std::uint32_t>(indices.begin(), indices.size())) {}
+    /// Entries for these indices, values 0.
     explicit MsrBatch(std::span<const std::uint32_t> indices) : arg_(indices.size()) {
         for (std::size_t i = 0; i < indices.size(); ++i) arg_.entries(indices.size())[i].index = indices[i];
         arg_.head().nmsrs = static_cast<std::uint32_t>(indices.size());
@@ -90,8 +91,12 @@ public:
         return std::nullopt;
     }
 
+    /// The raw entries (index, value), in the order the kernel handles them.
+    /// @{
     std::span<kvm_msr_entry> entries() noexcept { return arg_.entries(size()); }
     std::span<const kvm_msr_entry> entries() const noexcept { return arg_.entries(size()); }
+    /// @}
+    /// Entries in the batch.
     std::size_t size() const noexcept { return arg_.head().nmsrs; }
 
     /// How many entries the last KVM_GET/SET_MSRS handled (all of them after success).
@@ -107,8 +112,10 @@ public:
     }
 
     /// What KVM_GET_MSRS and KVM_SET_MSRS take.
+    /// @{
     void* arg() noexcept { return arg_.arg(); }
     const void* arg() const noexcept { return arg_.arg(); }
+    /// @}
 
 private:
     kvm_msr_entry* find(std::uint32_t index) noexcept {
@@ -129,31 +136,44 @@ private:
 /// components the image holds (XSTATE_BV).
 class XsaveArea {
 public:
+    /// Bytes of `struct kvm_xsave` for KVM_GET/SET_XSAVE.
     static constexpr std::size_t legacy_size = 4096;
 
+    /// A zeroed area of `bytes` (at least legacy_size): KVM_CHECK_EXTENSION
+    /// (KVM_CAP_XSAVE2) gives the size KVM_GET_XSAVE2 needs.
     explicit XsaveArea(std::size_t bytes = legacy_size)
         : words_(((bytes < legacy_size ? legacy_size : bytes) + 3) / 4) {}
 
+    /// Bytes in the area.
     std::size_t size() const noexcept { return words_.size() * 4; }
+    /// The raw XSAVE image.
+    /// @{
     std::span<std::uint8_t> bytes() noexcept { return {reinterpret_cast<std::uint8_t*>(words_.data()), size()}; }
     std::span<const std::uint8_t> bytes() const noexcept {
         return {reinterpret_cast<const std::uint8_t*>(words_.data()), size()};
     }
+    /// @}
 
     /// XMM register `i` (0-15): 16 bytes at offset 160 + 16 i of the legacy area.
+    /// @{
     std::span<std::uint8_t, 16> xmm(unsigned i) noexcept { return bytes().subspan(160 + 16 * i).first<16>(); }
     std::span<const std::uint8_t, 16> xmm(unsigned i) const noexcept {
         return bytes().subspan(160 + 16 * i).first<16>();
     }
+    /// @}
     /// MXCSR, at offset 24.
     std::uint32_t mxcsr() const noexcept { return load<std::uint32_t>(24); }
-    void set_mxcsr(std::uint32_t v) noexcept { store(24, v); }
+    void set_mxcsr(std::uint32_t v) noexcept { store(24, v); }  ///< Sets MXCSR.
     /// XSTATE_BV, the first word of the XSAVE header at offset 512.
     std::uint64_t xstate_bv() const noexcept { return load<std::uint64_t>(512); }
+    /// Sets XSTATE_BV: components whose bit is clear are loaded in their initial state.
     void set_xstate_bv(std::uint64_t v) noexcept { store(512, v); }
 
+    /// What KVM_GET_XSAVE, KVM_SET_XSAVE and KVM_GET_XSAVE2 take.
+    /// @{
     void* arg() noexcept { return words_.data(); }
     const void* arg() const noexcept { return words_.data(); }
+    /// @}
 
 private:
     template <class T>
@@ -172,19 +192,21 @@ private:
 /// Local APIC registers in a `kvm_lapic_state` (KVM_GET/SET_LAPIC): 32-bit
 /// registers at their xAPIC MMIO offsets (0x20 ID, 0x80 TPR, 0xf0 SPIV, ...).
 namespace lapic {
-inline constexpr std::uint32_t id = 0x20;
-inline constexpr std::uint32_t version = 0x30;
-inline constexpr std::uint32_t tpr = 0x80;
-inline constexpr std::uint32_t spiv = 0xf0;
-inline constexpr std::uint32_t lvt_lint0 = 0x350;
-inline constexpr std::uint32_t lvt_lint1 = 0x360;
-inline constexpr std::uint32_t timer_initial_count = 0x380;
+inline constexpr std::uint32_t id = 0x20;                   ///< Local APIC ID (xAPIC: in bits 31:24)
+inline constexpr std::uint32_t version = 0x30;              ///< version and number of LVT entries
+inline constexpr std::uint32_t tpr = 0x80;                  ///< Task Priority Register
+inline constexpr std::uint32_t spiv = 0xf0;                 ///< Spurious Interrupt Vector; bit 8 enables the APIC
+inline constexpr std::uint32_t lvt_lint0 = 0x350;           ///< LVT LINT0 (ExtINT from the PIC, usually)
+inline constexpr std::uint32_t lvt_lint1 = 0x360;           ///< LVT LINT1 (NMI, usually)
+inline constexpr std::uint32_t timer_initial_count = 0x380; ///< APIC timer initial count; 0 stops it
 
+/// The register at `offset` (one of the constants above).
 inline std::uint32_t get(const kvm_lapic_state& s, std::uint32_t offset) noexcept {
     std::uint32_t v;
     std::memcpy(&v, s.regs + offset, sizeof v);
     return v;
 }
+/// Writes the register at `offset`; KVM_SET_LAPIC makes it the vCPU's.
 inline void set(kvm_lapic_state& s, std::uint32_t offset, std::uint32_t value) noexcept {
     std::memcpy(s.regs + offset, &value, sizeof value);
 }
