@@ -49,9 +49,18 @@ enum class Type : std::uint32_t {
     LogHist = 4,     ///< `size` buckets of powers of two
 };
 /// The unit of a statistic's values (KVM_STATS_UNIT_*; bits 4-7 of the flags).
-enum class Unit : std::uint32_t { None = 0, Bytes = 1, Seconds = 2, Cycles = 3, Boolean = 4 };
+enum class Unit : std::uint32_t {
+    None = 0,     ///< a count
+    Bytes = 1,    ///< bytes
+    Seconds = 2,  ///< seconds (with exponent -9: nanoseconds)
+    Cycles = 3,   ///< CPU cycles
+    Boolean = 4,  ///< 0 or 1
+};
 /// The base of `exponent` (KVM_STATS_BASE_*; bits 8-11): value × base^exponent is in `unit`.
-enum class Base : std::uint32_t { Pow10 = 0, Pow2 = 1 };
+enum class Base : std::uint32_t {
+    Pow10 = 0,  ///< value × 10^exponent
+    Pow2 = 1,   ///< value × 2^exponent
+};
 
 static_assert(static_cast<std::uint32_t>(Type::LogHist) << 0 == KVM_STATS_TYPE_LOG_HIST);
 static_assert(static_cast<std::uint32_t>(Unit::Boolean) << 4 == KVM_STATS_UNIT_BOOLEAN);
@@ -59,12 +68,12 @@ static_assert(static_cast<std::uint32_t>(Base::Pow2) << 8 == KVM_STATS_BASE_POW2
 
 /// The header at offset 0 of a stats fd (`struct kvm_stats_header`).
 struct Header {
-    std::uint32_t flags;
+    std::uint32_t flags;        ///< 0 so far
     std::uint32_t name_size;    ///< bytes of the id and of each descriptor's name, NUL included
-    std::uint32_t num_desc;
-    std::uint32_t id_offset;
-    std::uint32_t desc_offset;
-    std::uint32_t data_offset;
+    std::uint32_t num_desc;     ///< how many descriptors (and statistics) there are
+    std::uint32_t id_offset;    ///< file offset of the id string
+    std::uint32_t desc_offset;  ///< file offset of the first descriptor
+    std::uint32_t data_offset;  ///< file offset of the data block of u64 values
 };
 static_assert(sizeof(Header) == sizeof(kvm_stats_header) && sizeof(Header) == 24);
 /// The fixed part of each descriptor (`struct kvm_stats_desc` before `name[]`).
@@ -73,12 +82,12 @@ static_assert(offsetof(kvm_stats_desc, bucket_size) + sizeof(std::uint32_t) == d
 
 /// One statistic, as its descriptor describes it.
 struct Descriptor {
-    std::string name;
+    std::string name;         ///< e.g. "exits"
     std::uint32_t flags = 0;  ///< the raw flags (type | unit | base), for bits newer than kvmxx
-    Type type = Type::Cumulative;
-    Unit unit = Unit::None;
-    Base base = Base::Pow10;
-    std::int16_t exponent = 0;
+    Type type = Type::Cumulative;  ///< what it counts
+    Unit unit = Unit::None;        ///< the unit of value × base^exponent
+    Base base = Base::Pow10;       ///< the base of `exponent`
+    std::int16_t exponent = 0;     ///< value × base^exponent is in `unit`
     std::uint16_t size = 0;        ///< number of u64 values (1, or the buckets of a histogram)
     std::uint32_t offset = 0;      ///< byte offset of the first value in the data block
     std::uint32_t bucket_size = 0; ///< for LinearHist
@@ -87,8 +96,8 @@ struct Descriptor {
 /// The parsed layout of a stats fd: its id, where the data block begins, every descriptor.
 struct Schema {
     std::string id;  ///< e.g. "kvm-1234" for a VM, "kvm-1234/vcpu-0" for a vCPU
-    std::uint32_t data_offset = 0;
-    std::vector<Descriptor> descriptors;
+    std::uint32_t data_offset = 0;        ///< file offset of the data block
+    std::vector<Descriptor> descriptors;  ///< in the kernel's order
 
     /// The descriptor named `name`, or nullptr.
     const Descriptor* find(std::string_view name) const noexcept {
@@ -163,6 +172,7 @@ inline Result<Schema> parse(std::span<const std::uint8_t> bytes) {
 ///     for (const auto& d : stats->schema().descriptors) std::puts(d.name.c_str());
 class StatsFd {
 public:
+    /// An empty StatsFd (fd() is -1, no statistics).
     StatsFd() = default;
 
     /// Reads the header and descriptors of the stats fd `fd` (from KVM_GET_STATS_FD) and
@@ -213,6 +223,7 @@ public:
         return v->front();
     }
 
+    /// The stats fd, for reads kvmxx does not make (e.g. the whole data block at once).
     int fd() const noexcept { return fd_.get(); }
 
 private:

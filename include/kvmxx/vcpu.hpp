@@ -164,8 +164,9 @@ struct VcpuFeatures {
 /// One page a dirty ring reported: `offset` is the page's index in memory slot `slot`
 /// (`struct kvm_dirty_gfn` without its flags; bits 16-31 of `slot` name the address space).
 struct DirtyGfn {
-    std::uint32_t slot = 0;
-    std::uint64_t offset = 0;
+    std::uint32_t slot = 0;    ///< the memory slot (address space in bits 16-31)
+    std::uint64_t offset = 0;  ///< the page's index within the slot
+    /// Same slot and page.
     friend bool operator==(const DirtyGfn&, const DirtyGfn&) = default;
 };
 
