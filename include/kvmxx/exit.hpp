@@ -114,6 +114,9 @@ struct FailEntry {
 };
 /// KVM_RUN returned early: a signal (a kick) or `immediate_exit` was set.
 struct Interrupted {};
+/// A vCPU's dirty ring is full (KVM_EXIT_DIRTY_RING_FULL): harvest it
+/// (Vcpu::harvest_dirty_ring), call Vm::reset_dirty_rings, then run again.
+struct DirtyRingFull {};
 /// An exit kvmxx does not model: look at `Vcpu::raw_run()` yourself.
 struct Unknown {
     std::uint32_t reason;  ///< kvm_run's exit_reason (KVM_EXIT_*; see exit_reason_name)
@@ -128,7 +131,7 @@ struct Unknown {
 /// or its destruction; copy what must last longer. Their contents are the guest's.
 using Exit = std::variant<exit::MmioRead, exit::MmioWrite, exit::IoIn, exit::IoOut,
                           exit::SystemEvent, exit::Hlt, exit::Shutdown, exit::InternalError,
-                          exit::FailEntry, exit::Interrupted, exit::Unknown>;
+                          exit::FailEntry, exit::Interrupted, exit::DirtyRingFull, exit::Unknown>;
 
 /// The KVM_EXIT_* name of an exit reason, for traces and messages.
 inline const char* exit_reason_name(std::uint32_t reason) noexcept {
@@ -148,6 +151,7 @@ inline const char* exit_reason_name(std::uint32_t reason) noexcept {
         case KVM_EXIT_ARM_NISV: return "KVM_EXIT_ARM_NISV";
         case KVM_EXIT_X86_RDMSR: return "KVM_EXIT_X86_RDMSR";
         case KVM_EXIT_X86_WRMSR: return "KVM_EXIT_X86_WRMSR";
+        case KVM_EXIT_DIRTY_RING_FULL: return "KVM_EXIT_DIRTY_RING_FULL";
         default: return "KVM_EXIT_?";
     }
 }
@@ -182,6 +186,7 @@ inline Exit decode_exit(kvm_run& run, std::size_t run_size) noexcept {
         case KVM_EXIT_HLT: return exit::Hlt{};
         case KVM_EXIT_SHUTDOWN: return exit::Shutdown{};
         case KVM_EXIT_INTR: return exit::Interrupted{};
+        case KVM_EXIT_DIRTY_RING_FULL: return exit::DirtyRingFull{};
         case KVM_EXIT_INTERNAL_ERROR: {
             std::size_t n = run.internal.ndata;
             if (n > 16) n = 16;
@@ -207,6 +212,7 @@ inline std::uint32_t exit_reason(const Exit& exit) noexcept {
             else if constexpr (std::is_same_v<E, exit::InternalError>) return KVM_EXIT_INTERNAL_ERROR;
             else if constexpr (std::is_same_v<E, exit::FailEntry>) return KVM_EXIT_FAIL_ENTRY;
             else if constexpr (std::is_same_v<E, exit::Interrupted>) return KVM_EXIT_INTR;
+            else if constexpr (std::is_same_v<E, exit::DirtyRingFull>) return KVM_EXIT_DIRTY_RING_FULL;
             else return e.reason;
         },
         exit);

@@ -17,6 +17,7 @@
 #include "mmio_bus.hpp"
 #include "eventfd.hpp"
 #include "kvm_cap.hpp"
+#include "stats.hpp"
 #include "reg_id.hpp"
 #include "exit.hpp"
 #include "device.hpp"

@@ -66,6 +66,14 @@ static_assert(get_msrs == 0xc008ae88UL && set_msrs == 0x4008ae89UL);
 static_assert(get_supported_cpuid == 0xc008ae05UL && set_cpuid2 == 0x4008ae90UL);
 #endif
 
+/// The page offset, in a vCPU fd's mmap space, of its dirty ring (KVM_DIRTY_LOG_PAGE_OFFSET).
+/// 64 on x86_64 (Linux 5.11) and arm64 (Linux 6.3). Carried here because the arm64
+/// headers before 6.3 leave the macro to <linux/kvm.h>'s fallback of 0.
+inline constexpr std::uint64_t dirty_log_page_offset = 64;
+#if defined(KVM_DIRTY_LOG_PAGE_OFFSET)
+static_assert(KVM_DIRTY_LOG_PAGE_OFFSET == 0 || KVM_DIRTY_LOG_PAGE_OFFSET == dirty_log_page_offset);
+#endif
+
 /// A `Head` followed by room for `capacity` entries, zeroed, in one 8-byte
 /// aligned buffer: the argument of a variable-length ioctl.
 template <class Head, class Entry>

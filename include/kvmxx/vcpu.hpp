@@ -28,6 +28,7 @@
 #include "ioctl.hpp"
 #include "mapping.hpp"
 #include "reg_id.hpp"
+#include "stats.hpp"
 #include "trace.hpp"
 #include "uapi.hpp"
 #include "unique_fd.hpp"
@@ -163,6 +164,15 @@ struct VcpuFeatures {
 };
 }  // namespace arm64
 #endif
+
+/// One page a dirty ring reported: `offset` is the page's index in memory slot `slot`
+/// (`struct kvm_dirty_gfn` without its flags; bits 16-31 of `slot` name the address space).
+struct DirtyGfn {
+    std::uint32_t slot = 0;    ///< the memory slot (address space in bits 16-31)
+    std::uint64_t offset = 0;  ///< the page's index within the slot
+    /// Same slot and page.
+    friend bool operator==(const DirtyGfn&, const DirtyGfn&) = default;
+};
 
 /// One vCPU fd (from Vm::create_vcpu) and its mmapped kvm_run page: run() and
 /// its typed exits, registers, and a kicker for other threads. Move-only; run
@@ -525,6 +535,36 @@ public:
     }
 #endif
 
+    /// KVM_GET_STATS_FD on this vCPU: its statistics ("exits", "halt_exits", ...) by name.
+    /// Fails with one line naming KVM_CAP_BINARY_STATS_FD (Linux 5.14) where it is absent.
+    [[nodiscard]] Result<StatsFd> stats() const { return detail::get_stats_fd(fd_.get(), describe_vcpu()); }
+
+    /// Takes every entry the kernel has pushed to this vCPU's dirty ring since the last
+    /// harvest, in ring order, and marks each harvested (api.rst "KVM_CAP_DIRTY_LOG_RING"):
+    /// an entry's flags are loaded with acquire ordering (so its slot and offset are read
+    /// after the kernel published them) and set to RESET with release ordering. The pages
+    /// are write-protected again, and the entries reused, only after Vm::reset_dirty_rings.
+    /// Needs Vm::enable_dirty_ring before this vCPU was created.
+    [[nodiscard]] Result<std::vector<DirtyGfn>> harvest_dirty_ring() {
+        if (!ring_)
+            return fail_with_hint("dirty ring harvest", ENXIO, describe_vcpu(),
+                                  "this vCPU has no dirty ring: call Vm::enable_dirty_ring before creating it");
+        auto* entries = reinterpret_cast<kvm_dirty_gfn*>(ring_.data());
+        const std::size_t count = ring_.size() / sizeof(kvm_dirty_gfn);
+        std::vector<DirtyGfn> out;
+        for (std::size_t n = 0; n < count; ++n) {
+            kvm_dirty_gfn& e = entries[ring_next_ % count];
+            std::atomic_ref<__u32> flags(e.flags);
+            if ((flags.load(std::memory_order_acquire) & KVM_DIRTY_GFN_F_DIRTY) == 0) break;
+            out.push_back(DirtyGfn{e.slot, e.offset});
+            flags.store(KVM_DIRTY_GFN_F_RESET, std::memory_order_release);
+            ++ring_next_;
+        }
+        if (trace::enabled()) [[unlikely]]
+            trace::emit("dirty ring harvest " + describe_vcpu() + " -> " + std::to_string(out.size()) + " entries");
+        return out;
+    }
+
     /// The shared kvm_run page, for exits kvmxx does not decode.
     ///
     /// Safety: the reference is valid while this Vcpu lives (a moved-from Vcpu has
@@ -559,8 +599,11 @@ private:
                         std::to_string(size));
     }
 
+    friend class Vm;  // sets ring_ (and on x86 xsave_size_) at creation
+    Mapping ring_;                  // the dirty ring, when the VM enabled one
+    std::uint64_t ring_next_ = 0;   // the next entry to harvest (ring index mod its size)
+
 #if KVMXX_ARCH_X86_64
-    friend class Vm;  // sets xsave_size_ at creation
     std::size_t xsave_size_ = XsaveArea::legacy_size;
 
     /// A kvm_msrs argument with one entry (see uapi.hpp for why not `kvm_msrs`).

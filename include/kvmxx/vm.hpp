@@ -80,6 +80,7 @@ struct IoEvent {
 
 /// The pages of one slot the guest wrote since the last read (KVM_GET_DIRTY_LOG).
 struct DirtyLog {
+    std::uint32_t slot = 0;  ///< the slot it is the log of (what clear_dirty_log clears)
     std::uint64_t gpa = 0;              ///< guest-physical start of the slot
     std::uint64_t page_size = 0;        ///< bytes per bitmap bit (the host page size)
     std::vector<std::uint64_t> bitmap;  ///< bit i = page i of the slot
@@ -137,6 +138,7 @@ public:
             vcpus_ = other.vcpus_;
             msi_devid_ = other.msi_devid_;
             irqchip_ = other.irqchip_;
+            dirty_ring_bytes_ = other.dirty_ring_bytes_;
         }
         return *this;
     }
@@ -247,6 +249,7 @@ public:
         if (it == slots_.end())
             return fail("KVM_GET_DIRTY_LOG", ENOENT, "slot=" + std::to_string(slot) + " is not in use");
         DirtyLog log;
+        log.slot = slot;
         log.gpa = it->region.gpa;
         log.page_size = page_size();
         log.bitmap.assign((it->region.size / log.page_size + 63) / 64, 0);
@@ -258,6 +261,99 @@ public:
         if (!r) return unexpected<Error>(std::move(r).error());
         return log;
     }
+
+    /// KVM_ENABLE_CAP(KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2): from now on dirty_log() reports
+    /// without clearing or write-protecting anything, and the pages are handed back to
+    /// dirty tracking one by one with clear_dirty_log(). With `initially_set`, slots that
+    /// start logging later report every page dirty until cleared (the kernel then need not
+    /// write-protect the whole slot at once). Fails naming the capability (Linux 5.3) where
+    /// the kernel lacks it.
+    [[nodiscard]] Result<> enable_manual_dirty_log_protect(bool initially_set = false) {
+        auto offered = check(Cap::ManualDirtyLogProtect2);
+        if (!offered) return unexpected<Error>(std::move(offered).error());
+        const std::uint64_t want =
+            KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | (initially_set ? KVM_DIRTY_LOG_INITIALLY_SET : 0u);
+        if (*offered <= 0)
+            return fail_with_hint("KVM_ENABLE_CAP", EOPNOTSUPP, "cap=KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2",
+                                  "this kernel lacks KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 (added in Linux 5.3)");
+        if ((want & ~static_cast<std::uint64_t>(*offered)) != 0)
+            return fail_with_hint("KVM_ENABLE_CAP", EOPNOTSUPP,
+                                  "cap=KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags=" + trace::hex(want),
+                                  "the kernel offers only flags " + trace::hex(static_cast<std::uint64_t>(*offered)));
+        return enable_cap(Cap::ManualDirtyLogProtect2, {&want, 1});
+    }
+
+    /// KVM_CLEAR_DIRTY_LOG: write-protects again, and clears in the kernel's log, exactly the
+    /// pages set in `pages.bitmap` (all of slot `pages.slot`: first page 0), so that the
+    /// next dirty_log() reports them only if the guest writes them again. Needs
+    /// enable_manual_dirty_log_protect() (without it dirty_log() already clears).
+    [[nodiscard]] Result<> clear_dirty_log(const DirtyLog& pages) {
+        auto it = find_slot(pages.slot);
+        if (it == slots_.end())
+            return fail("KVM_CLEAR_DIRTY_LOG", ENOENT, "slot=" + std::to_string(pages.slot) + " is not in use");
+        const std::uint64_t npages = it->region.size / page_size();
+        if (pages.bitmap.size() < (npages + 63) / 64)
+            return fail("KVM_CLEAR_DIRTY_LOG", EINVAL,
+                        "slot=" + std::to_string(pages.slot) + ": bitmap of " + std::to_string(pages.bitmap.size()) +
+                            " words for " + std::to_string(npages) + " pages");
+        kvm_clear_dirty_log c{};
+        c.slot = pages.slot;
+        c.first_page = 0;
+        c.num_pages = static_cast<std::uint32_t>(npages);
+        // The kernel only reads the bitmap (copy_from_user); the field is not const in C.
+        c.dirty_bitmap = const_cast<std::uint64_t*>(pages.bitmap.data());
+        return sys::ioctl(fd_.get(), KVM_CLEAR_DIRTY_LOG, "KVM_CLEAR_DIRTY_LOG", &c, [&] {
+                   return trace::Args().dec("slot", pages.slot).dec("first_page", 0).dec("num_pages", npages).take();
+               })
+            .transform([](int) {});
+    }
+
+    /// KVM_ENABLE_CAP(KVM_CAP_DIRTY_LOG_RING_ACQ_REL, or KVM_CAP_DIRTY_LOG_RING where only
+    /// that is offered): every vCPU created after this gets a ring of `bytes` (a power of
+    /// two, at least a page, at most what the capability reports) that the kernel fills
+    /// with the pages the guest dirties in slots with LogDirtyPages; harvest it with
+    /// Vcpu::harvest_dirty_ring, then reset_dirty_rings(). Call it before the first vCPU.
+    /// Where neither capability is offered it fails naming both and the kernels that
+    /// added them (x86_64 Linux 5.11; arm64 Linux 6.3, acquire/release only).
+    [[nodiscard]] Result<> enable_dirty_ring(std::uint32_t bytes) {
+        if (vcpus_ > 0)
+            return fail_with_hint("KVM_ENABLE_CAP", EINVAL, "cap=KVM_CAP_DIRTY_LOG_RING",
+                                  "enable the dirty ring before the first vCPU (this VM has " + std::to_string(vcpus_) + ")");
+        Cap cap = Cap::DirtyLogRingAcqRel;
+        auto max = check(cap);
+        if (!max) return unexpected<Error>(std::move(max).error());
+        if (*max <= 0) {
+            cap = Cap::DirtyLogRing;
+            max = check(cap);
+            if (!max) return unexpected<Error>(std::move(max).error());
+        }
+        if (*max <= 0)
+            return fail_with_hint("KVM_ENABLE_CAP", EOPNOTSUPP, "cap=KVM_CAP_DIRTY_LOG_RING_ACQ_REL",
+                                  "this kernel lacks KVM_CAP_DIRTY_LOG_RING_ACQ_REL and KVM_CAP_DIRTY_LOG_RING "
+                                  "(added in Linux 5.11 on x86_64, 6.3 on arm64)");
+        if (bytes > static_cast<std::uint32_t>(*max))
+            return fail_with_hint("KVM_ENABLE_CAP", ERANGE,
+                                  std::string("cap=") + cap_name(cap) + " bytes=" + std::to_string(bytes),
+                                  "the kernel's largest dirty ring is " + std::to_string(*max) + " bytes");
+        const std::uint64_t size = bytes;
+        auto r = enable_cap(cap, {&size, 1});
+        if (r) dirty_ring_bytes_ = bytes;
+        return r;
+    }
+
+    /// KVM_RESET_DIRTY_RINGS: the kernel takes back every ring entry marked harvested (in
+    /// all vCPUs' rings) and write-protects those pages again. Returns how many it reset.
+    [[nodiscard]] Result<std::uint32_t> reset_dirty_rings() {
+        return sys::ioctl(fd_.get(), KVM_RESET_DIRTY_RINGS, "KVM_RESET_DIRTY_RINGS", 0UL)
+            .transform([](int n) { return static_cast<std::uint32_t>(n); });
+    }
+
+    /// The size of each vCPU's dirty ring in bytes (0: enable_dirty_ring was not called).
+    std::uint32_t dirty_ring_bytes() const noexcept { return dirty_ring_bytes_; }
+
+    /// KVM_GET_STATS_FD on the VM: its statistics ("remote_tlb_flush", ...) by name.
+    /// Fails with one line naming KVM_CAP_BINARY_STATS_FD (Linux 5.14) where it is absent.
+    [[nodiscard]] Result<StatsFd> stats() const { return detail::get_stats_fd(fd_.get(), "vm"); }
 
     // ---- vCPUs and devices --------------------------------------------------
 
@@ -289,6 +385,11 @@ public:
         auto page = Mapping::of_fd(owned.get(), run_size_, 0);
         if (!page) return unexpected<Error>(std::move(page).error());
         Vcpu cpu(std::move(owned), id, std::move(*page));
+        if (dirty_ring_bytes_ > 0) {
+            auto ring = Mapping::of_fd(cpu.fd(), dirty_ring_bytes_, uapi::dirty_log_page_offset * page_size());
+            if (!ring) return unexpected<Error>(std::move(ring).error());
+            cpu.ring_ = std::move(*ring);
+        }
 #if KVMXX_ARCH_X86_64 && defined(KVM_CAP_XSAVE2)
         if (auto bytes = check(Cap::Xsave2); bytes && *bytes > static_cast<int>(XsaveArea::legacy_size))
             cpu.xsave_size_ = static_cast<std::size_t>(*bytes);
@@ -716,6 +817,7 @@ private:
     int msi_devid_ = -1;  // KVM_CAP_MSI_DEVID, asked once
     enum class IrqchipMode { None, Full, Split };
     IrqchipMode irqchip_ = IrqchipMode::None;  // what create_irqchip() / enable_cap(SplitIrqchip) made
+    std::uint32_t dirty_ring_bytes_ = 0;       // what enable_dirty_ring() enabled
 };
 
 KVMXX_END_NAMESPACE

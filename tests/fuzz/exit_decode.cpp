@@ -29,8 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::memcpy(page, body.data(), std::min(body.size(), run_size));
     auto* run = reinterpret_cast<kvm_run*>(page);
     static const std::uint32_t reasons[] = {KVM_EXIT_MMIO, KVM_EXIT_IO, KVM_EXIT_SYSTEM_EVENT, KVM_EXIT_INTERNAL_ERROR,
-                                            KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN, KVM_EXIT_INTR};
-    if (run->exit_reason & 0x8000'0000) run->exit_reason = reasons[run->exit_reason % 8];  // the ones decoded, often
+                                            KVM_EXIT_FAIL_ENTRY, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN, KVM_EXIT_INTR,
+                                            KVM_EXIT_DIRTY_RING_FULL};
+    if (run->exit_reason & 0x8000'0000) run->exit_reason = reasons[run->exit_reason % std::size(reasons)];  // the ones decoded, often
     const std::uint32_t reason = run->exit_reason;
 
     const kvmxx::Exit exit = kvmxx::decode_exit(*run, run_size);

@@ -63,6 +63,28 @@ struct Register {
     return exit.has_value();
 }
 
+[[maybe_unused]] bool stats_example(kvmxx::Vcpu& cpu) {
+    //! [stats]
+    auto stats = cpu.stats();                        // KVM_GET_STATS_FD
+    auto exits = stats->value("exits");              // pread of one u64
+    //! [stats]
+    return exits.has_value();
+}
+
+[[maybe_unused]] bool stats_parse_example(std::span<const std::uint8_t> bytes) {
+    //! [stats_parse]
+    auto schema = kvmxx::stats::parse(bytes);   // bytes from pread(stats_fd, ..., 0)
+    //! [stats_parse]
+    return schema.has_value();
+}
+
+[[maybe_unused]] void stats_fd_example(kvmxx::Vm& vm) {
+    //! [stats_fd]
+    auto stats = vm.stats();
+    for (const auto& d : stats->schema().descriptors) std::puts(d.name.c_str());
+    //! [stats_fd]
+}
+
 [[maybe_unused]] void describe_example(kvmxx::Vcpu& cpu) {
     //! [describe]
     auto exit = cpu.run();

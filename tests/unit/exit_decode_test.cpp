@@ -133,6 +133,10 @@ TEST(ExitDecode, SimpleAndErrorExits) {
     EXPECT_TRUE(std::holds_alternative<kvmxx::exit::Shutdown>(kvmxx::decode_exit(p.run(), p.size)));
     p.run().exit_reason = KVM_EXIT_INTR;
     EXPECT_TRUE(std::holds_alternative<kvmxx::exit::Interrupted>(kvmxx::decode_exit(p.run(), p.size)));
+    p.run().exit_reason = KVM_EXIT_DIRTY_RING_FULL;
+    auto full = kvmxx::decode_exit(p.run(), p.size);
+    EXPECT_TRUE(std::holds_alternative<kvmxx::exit::DirtyRingFull>(full));
+    EXPECT_EQ(kvmxx::exit_reason(full), static_cast<std::uint32_t>(KVM_EXIT_DIRTY_RING_FULL));
     p.run().exit_reason = KVM_EXIT_INTERNAL_ERROR;
     p.run().internal.suberror = 3;
     p.run().internal.ndata = 200;  // clamped to the 16 words that exist
@@ -184,6 +188,7 @@ TEST(ExitDescribe, EveryKindIsOneLineOfWordsNamingTheExit) {
     EXPECT_EQ(kvmxx::describe(kvmxx::exit::Hlt{}), "exit=KVM_EXIT_HLT");
     EXPECT_EQ(kvmxx::describe(kvmxx::exit::Shutdown{}), "exit=KVM_EXIT_SHUTDOWN");
     EXPECT_EQ(kvmxx::describe(kvmxx::exit::Interrupted{}), "exit=KVM_EXIT_INTR");
+    EXPECT_EQ(kvmxx::describe(kvmxx::exit::DirtyRingFull{}), "exit=KVM_EXIT_DIRTY_RING_FULL");
     EXPECT_EQ(kvmxx::describe(kvmxx::exit::Unknown{KVM_EXIT_DEBUG}), "exit=KVM_EXIT_DEBUG reason=4");
     EXPECT_EQ(kvmxx::describe(kvmxx::exit::Unknown{999}), "exit=KVM_EXIT_? reason=999");
 }

@@ -113,6 +113,17 @@ PROGRAM(dirty_pages)
     jmp   .
 END(dirty_pages)
 
+// Write one word to each of ecx consecutive pages from esi, then report eax.
+PROGRAM(dirty_many)
+    movl  $REPORT, %ebx
+1:  movl  %eax, (%esi)
+    addl  $0x1000, %esi
+    decl  %ecx
+    jnz   1b
+    movl  %eax, (%ebx)
+    jmp   .
+END(dirty_many)
+
 // Read esi's address (a slot that may have been removed), report what came back.
 PROGRAM(load_report)
     movl  $REPORT, %ebx
