@@ -2,6 +2,7 @@
 //
 // main() is the boot story, top to bottom; each step is one file:
 //   options.hpp   the command line          loader.hpp  the arm64 boot protocol
+//   kernel_image.hpp  an arm64 Image, or a raw binary at RAM + 0x80000
 //   passthrough.hpp  VFIO devices → the guest's PCI bus (vfio_pci.hpp and its parts)
 //   board.hpp     where everything sits     dtb.hpp     the device tree
 //   console.hpp   where the console goes and what is typed into it

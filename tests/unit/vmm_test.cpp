@@ -124,6 +124,43 @@ TEST(VmmLoader, AcceptsAnArm64ImageAndRefusesEverythingElse) {
     EXPECT_NE(why.find("file is larger"), std::string::npos);
 }
 
+TEST(VmmLoader, AFileWithoutTheHeaderIsARawBinaryAtRamPlus0x80000) {
+    std::string why;
+    auto parse_kernel = [&](std::span<const std::uint8_t> b) {
+        auto r = vmm::parse_kernel(b, b.size());
+        if (!r) why = vmm::text(r.error());
+        return r;
+    };
+    const std::vector<std::uint8_t> code{0x00, 0x00, 0x00, 0x14};  // b . — one instruction is a program
+    auto raw = parse_kernel(code);
+    ASSERT_TRUE(raw) << why;
+    EXPECT_TRUE(raw->raw);
+    EXPECT_EQ(raw->header.text_offset, 0x80000u);
+    EXPECT_EQ(raw->header.image_size, 4u);
+    auto layout = plan_boot(0x4000'0000, 64 << 20, raw->header, 0, 4096, why);
+    ASSERT_TRUE(layout) << why;
+    EXPECT_EQ(layout->kernel, 0x4008'0000u);
+    auto image = parse_kernel(fake_image(0, 1 << 20, 4096));
+    ASSERT_TRUE(image) << why;
+    EXPECT_FALSE(image->raw);
+    EXPECT_FALSE(parse_kernel(fake_image(0, 100, 4096)));  // an Image that lies is still refused
+    EXPECT_NE(why.find("file is larger"), std::string::npos);
+    EXPECT_FALSE(parse_kernel({}));
+    EXPECT_EQ(why, "it is empty: give an arm64 Image or a raw binary");
+    // Kernels in a wrapper are refused by name, not run as code.
+    std::vector<std::uint8_t> bz(4096);
+    std::memcpy(&bz[0x202], "HdrS", 4);
+    for (auto [bytes, name] : {std::pair<std::vector<std::uint8_t>, const char*>{{0x1f, 0x8b, 8, 0}, "a gzip file"},
+                               {{0xfd, '7', 'z', 'X', 'Z', 0}, "an xz file"},
+                               {{0x28, 0xb5, 0x2f, 0xfd}, "a zstd file"},
+                               {{'M', 'Z', 0, 0, 'z', 'i', 'm', 'g'}, "an EFI zboot image"},
+                               {{0x7f, 'E', 'L', 'F', 2}, "an ELF file"},
+                               {bz, "an x86 bzImage"}}) {
+        EXPECT_FALSE(parse_kernel(bytes)) << name;
+        EXPECT_EQ(why.rfind(std::string("it is ") + name, 0), 0u) << why;
+    }
+}
+
 /// An EFI-stub Image as Debian ships it, in small: "MZ", the PE header at 0x40
 /// (machine 0xaa64, no optional header) and two sections, the last one ending at
 /// 0x4000 (PE/COFF spec: section headers of 40 bytes, SizeOfRawData at +16,
