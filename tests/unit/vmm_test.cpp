@@ -102,6 +102,49 @@ TEST(VmmOptions, BadInputIsOneLineSayingWhatToDo) {
     EXPECT_TRUE(parse({"--help"}, e)->help);
 }
 
+TEST(VmmOptions, KvmtoolsSpellingsMeanTheSame) {
+    std::string e;
+    // A script written for kvmtool: lkvm run -k Image -i initrd -p "..." -c 2 -m 512M.
+    auto o = parse({"-k", "Image", "-i", "i.cpio", "-p", "console=ttyAMA0 quiet", "-c", "2", "-m", "512M"}, e);
+    ASSERT_TRUE(o) << e;
+    EXPECT_EQ(o->kernel, "Image");
+    EXPECT_EQ(o->initrd, "i.cpio");
+    EXPECT_EQ(o->cmdline, "console=ttyAMA0 quiet");
+    EXPECT_EQ(o->cpus, 2u);
+    EXPECT_EQ(o->memory, 512ull << 20);
+    auto params = parse({"--kernel", "Image", "--params", "earlycon"}, e);
+    ASSERT_TRUE(params) << e;
+    EXPECT_EQ(params->cmdline, "earlycon");
+    // The last of --cmdline, --params and -p wins, as with any repeated option.
+    EXPECT_EQ(parse({"-k", "I", "--cmdline", "a", "--params", "b", "-p", "c"}, e)->cmdline, "c");
+    EXPECT_FALSE(parse({"-k", "I"}, e)->pmu);
+    EXPECT_TRUE(parse({"-k", "I", "--pmu"}, e)->pmu);
+}
+
+TEST(VmmOptions, BadInputToAShortFormNamesTheShortForm) {
+    std::string e;
+    EXPECT_FALSE(parse({"-k"}, e));
+    EXPECT_EQ(e, "-k needs a file");
+    EXPECT_FALSE(parse({"-k", "I", "-i"}, e));
+    EXPECT_EQ(e, "-i needs a file");
+    EXPECT_FALSE(parse({"-k", "I", "-p"}, e));
+    EXPECT_EQ(e, "-p needs a string");
+    EXPECT_FALSE(parse({"-k", "I", "--params"}, e));
+    EXPECT_EQ(e, "--params needs a string");
+    EXPECT_FALSE(parse({"-k", "I", "-c", "0"}, e));
+    EXPECT_EQ(e, "-c 0: give a number from 1 to 8");
+    EXPECT_FALSE(parse({"-k", "I", "-c"}, e));
+    EXPECT_EQ(e, "-c needs a number");
+    EXPECT_FALSE(parse({"-k", "I", "-m", "lots"}, e));
+    EXPECT_EQ(e, "-m lots: not a size; write bytes or a number with K, M or G (e.g. 256M)");
+    EXPECT_FALSE(parse({"-k", "I", "-m", "65M"}, e));
+    EXPECT_EQ(e, "-m 65M: give a multiple of 2M from 64M to 64G");
+    EXPECT_FALSE(parse({"-k", "I", "-x"}, e));
+    EXPECT_EQ(e, "unknown option '-x' (see --help)");
+    EXPECT_FALSE(parse({"-i", "i.cpio"}, e));
+    EXPECT_NE(e.find("--kernel is missing"), std::string::npos);
+}
+
 std::vector<std::uint8_t> fake_image(std::uint64_t text_offset, std::uint64_t image_size, std::size_t file_size) {
     std::vector<std::uint8_t> v(file_size);
     std::memcpy(&v[8], &text_offset, 8);
