@@ -53,6 +53,9 @@ inline int report(const kvmxx::Error& e) {
 }
 inline int report(std::string_view doing, const kvmxx::Error& e) { return report(context(doing, e).error()); }
 
+/// A warning: one line on stderr, always (the run goes on).
+inline void warn(const std::string& line) { std::fprintf(stderr, "kvmxx-vmm: warning: %s\n", line.c_str()); }
+
 /// A --trace line of the VMM's own ("vmm: ..."), next to the library's ioctls.
 inline void note(const std::string& line) {
     if (kvmxx::trace::enabled()) kvmxx::trace::emit("vmm: " + line);

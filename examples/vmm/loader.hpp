@@ -1,13 +1,6 @@
 // loader.hpp — the arm64 Linux boot protocol (Documentation/arch/arm64/booting.rst):
-// check that a file is an arm64 kernel Image and decide where the Image, the
-// initrd and the DTB go in guest RAM.
-//
-// The Image starts with a 64-byte header: code0/code1, text_offset (where in a
-// 2 MiB-aligned region the Image must sit), image_size (how much memory it
-// needs, bss included), flags, and the magic "ARM\x64" at offset 56. A file
-// without the magic is refused: booting garbage only shows up as a silent guest.
-// So is a damaged one: an EFI-stub Image (Debian's) is also a PE/COFF file whose
-// section table says how long the file must be.
+// decide where the kernel (an Image or a raw binary: kernel_image.hpp), the
+// initrd and the DTB go in guest RAM, and put them there.
 //
 // BootImages opens the files, checks them and plans their places before a VM
 // exists; once the device tree is made, it reads the kernel and initrd straight
@@ -15,6 +8,7 @@
 #pragma once
 
 #include "errors.hpp"
+#include "kernel_image.hpp"
 
 #include <kvmxx/kvmxx.hpp>
 
@@ -31,77 +25,6 @@
 #include <vector>
 
 namespace vmm {
-
-struct ImageHeader {
-    std::uint64_t text_offset;
-    std::uint64_t image_size;
-    std::uint64_t flags;
-};
-
-/// How much of a kernel file is read to check it: the Image header and, for an
-/// EFI-stub Image, its PE/COFF headers and section table, which come first.
-inline constexpr std::size_t image_head_bytes = 64 << 10;
-
-namespace detail {
-inline std::uint64_t le(std::span<const std::uint8_t> b, std::size_t off, int bytes) {
-    std::uint64_t v = 0;
-    for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | b[off + static_cast<std::size_t>(i)];
-    return v;
-}
-
-/// An EFI-stub Image is also a PE/COFF file ("MZ" at 0, the PE header's offset at
-/// 0x3c): every section's raw data must lie inside the file, which is how a kernel
-/// cut short is told from a whole one. "" when it is whole, else why not.
-inline std::string check_pe_sections(std::span<const std::uint8_t> head, std::uint64_t file_size) {
-    constexpr std::size_t coff_size = 24, section_size = 40;  // "PE\0\0" + COFF header; one section header
-    constexpr std::uint64_t arm64_machine = 0xaa64;           // IMAGE_FILE_MACHINE_ARM64
-    const std::uint64_t pe = le(head, 0x3c, 4);
-    if (pe + coff_size > head.size() || std::memcmp(head.data() + pe, "PE\0\0", 4) != 0)
-        return "its EFI stub has no PE header at offset " + std::to_string(pe);
-    if (le(head, pe + 4, 2) != arm64_machine) return "its PE header is not for arm64 (machine " + kvmxx::trace::hex(le(head, pe + 4, 2)) + ")";
-    const std::uint64_t sections = le(head, pe + 6, 2);
-    const std::uint64_t table = pe + coff_size + le(head, pe + 20, 2);  // after the optional header
-    if (table + sections * section_size > head.size())
-        return "its PE section table lies past the first " + std::to_string(head.size()) + " bytes";
-    for (std::uint64_t i = 0; i < sections; ++i) {
-        const std::size_t at = table + i * section_size;
-        const std::uint64_t end = le(head, at + 20, 4) + le(head, at + 16, 4);  // PointerToRawData + SizeOfRawData
-        if (end > file_size) {
-            std::string name(reinterpret_cast<const char*>(head.data() + at), 8);
-            name = name.substr(0, name.find('\0'));
-            return "it is truncated: its section " + name + " ends at byte " + std::to_string(end) + " but the file has " +
-                   std::to_string(file_size) + " (copy the kernel again)";
-        }
-    }
-    return "";
-}
-}  // namespace detail
-
-/// The header of an arm64 Image whose first bytes are `head` (at least 64, or the
-/// whole file) and whose size is `file_size`; a bad_input error saying why it is
-/// not one, or why it is damaged.
-inline kvmxx::Result<ImageHeader> parse_image_header(std::span<const std::uint8_t> head, std::uint64_t file_size) {
-    if (file_size < 64 || head.size() < 64)
-        return bad_input("it is " + std::to_string(file_size) + " bytes, shorter than the 64-byte arm64 Image header");
-    if (std::memcmp(head.data() + 56, "ARM\x64", 4) != 0)
-        return bad_input("it has no arm64 Image magic (\"ARM\\x64\" at offset 56): not an uncompressed arm64 kernel Image"
-                         " (a vmlinuz.gz, an EFI zboot or an x86 bzImage are not accepted)");
-    ImageHeader h{detail::le(head, 8, 8), detail::le(head, 16, 8), detail::le(head, 24, 8)};
-    if (h.image_size == 0) {  // kernels before 3.17: unknown size, text_offset 0x80000
-        h.text_offset = 0x80000;
-        h.image_size = file_size;
-    }
-    if (h.image_size < file_size)
-        return bad_input("its header says image_size=" + std::to_string(h.image_size) + " but the file is larger");
-    if (head[0] == 'M' && head[1] == 'Z')
-        if (auto why = detail::check_pe_sections(head, file_size); !why.empty()) return bad_input(why);
-    return h;
-}
-
-/// The same for a kernel held whole in memory.
-inline kvmxx::Result<ImageHeader> parse_image_header(std::span<const std::uint8_t> bytes) {
-    return parse_image_header(bytes, bytes.size());
-}
 
 /// Where each part goes in guest RAM [ram_base, ram_base + ram_size).
 struct BootLayout {
@@ -192,14 +115,17 @@ struct BootImages {
         b.kernel = std::move(*kernel);
         std::vector<std::uint8_t> head(std::min<std::uint64_t>(b.kernel.size, image_head_bytes));
         if (auto r = b.kernel.read_at(0, head, "--kernel " + kernel_path); !r) return kvmxx::unexpected<kvmxx::Error>(r.error());
-        auto header = parse_image_header(head, b.kernel.size);
+        auto header = parse_kernel(head, b.kernel.size);
         if (!header) return context("--kernel " + kernel_path, header.error());
+        if (header->raw)
+            warn("--kernel " + kernel_path + " has no arm64 Image header: loading it as a raw binary at " +
+                 kvmxx::trace::hex(ram_base + raw_binary_offset) + ", entered there with the DTB address in x0");
         if (!initrd_path.empty()) {
             auto initrd = InputFile::open(initrd_path, "--initrd");
             if (!initrd) return kvmxx::unexpected<kvmxx::Error>(initrd.error());
             b.initrd = std::move(*initrd);
         }
-        auto layout = plan_boot(ram_base, ram_size, *header, b.initrd.size, dtb_max);
+        auto layout = plan_boot(ram_base, ram_size, header->header, b.initrd.size, dtb_max);
         if (!layout) return kvmxx::unexpected<kvmxx::Error>(layout.error());
         b.layout = *layout;
         return b;

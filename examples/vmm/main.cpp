@@ -2,10 +2,11 @@
 //
 // main() is the boot story, top to bottom; each step is one file:
 //   options.hpp   the command line          loader.hpp  the arm64 boot protocol
+//   kernel_image.hpp  an arm64 Image, or a raw binary at RAM + 0x80000
 //   passthrough.hpp  VFIO devices → the guest's PCI bus (vfio_pci.hpp and its parts)
 //   board.hpp     where everything sits     dtb.hpp     the device tree
 //   console.hpp   where the console goes and what is typed into it
-//   gic.hpp, pl011.hpp, boot_timer.hpp, pci_host.hpp  the devices, each with its
+//   gic.hpp, pl011.hpp, boot_timer.hpp, pci_host.hpp, pmu.hpp  the devices, each with its
 //                 MMIO range, its interrupt and its device-tree node (device.hpp)
 //   vcpu.hpp      the vCPU threads and how the run ends
 // Every step returns a kvmxx::Result; the first error is one line on stderr and
@@ -24,12 +25,13 @@
 #include "passthrough.hpp"
 #include "pci_host.hpp"
 #include "pl011.hpp"
+#include "pmu.hpp"
 #include "vcpu.hpp"
 
 #include <kvmxx/kvmxx.hpp>
 
-#include <array>
 #include <cstdio>
+#include <vector>
 
 int main(int argc, char** argv) {
     const auto started = vmm::BootTimer::Clock::now();
@@ -68,6 +70,8 @@ int main(int argc, char** argv) {
     vmm::Gic gic(opt->cpus);
     auto vgic = gic.create(*vm);
     if (!vgic) return vmm::report(vgic.error());
+    if (opt->pmu)  // the PMU after the GIC's init, as the kernel requires
+        if (auto r = vmm::Pmu::setup(*cpus); !r) return vmm::report(r.error());
 
     // The devices: the console, the boot timer, and the PCI host with the
     // passed-through devices at their slots (guest RAM in the IOMMU first).
@@ -81,7 +85,9 @@ int main(int argc, char** argv) {
     vmm::GsiRouter router(*vm, vmm::Gic::spis);
     auto plugged = (*passthrough)->plug(*vm, *ram, router, pci);
     if (!plugged) return vmm::report(plugged.error());
-    const std::array<vmm::Device*, 4> devices{&gic, &uart, &boot_timer, &pci};
+    vmm::Pmu pmu;
+    std::vector<vmm::Device*> devices{&gic, &uart, &boot_timer, &pci};
+    if (opt->pmu) devices.push_back(&pmu);
     kvmxx::MmioBus bus;
     for (auto* d : devices)
         if (auto r = d->attach(bus); !r) return vmm::report("placing the devices", r.error());

@@ -16,18 +16,21 @@ namespace vmm {
 inline constexpr const char* usage =
     "usage: kvmxx-vmm --kernel Image [--initrd FILE] [--cmdline STR] [--cpus N] [--memory SIZE]\n"
     "                 [--device vfio:BDF]... [--sve|--no-sve] [--sve-lengths BITS,...]\n"
-    "                 [--ptrauth|--no-ptrauth] [--console stdio|none|file:PATH] [--allow-reset]\n"
+    "                 [--ptrauth|--no-ptrauth] [--pmu] [--console stdio|none|file:PATH] [--allow-reset]\n"
     "                 [--trace] [--help]\n"
-    "  --kernel   an uncompressed arm64 Linux Image\n"
-    "  --initrd   an initramfs, passed to the kernel through the device tree\n"
-    "  --cmdline  kernel command line (default: \"console=ttyAMA0\")\n"
-    "  --cpus     vCPUs, 1..8 (default 1)\n"
-    "  --memory   guest RAM: bytes or with a K, M or G suffix, at least 64M (default 256M)\n"
+    "  -k, --kernel   an uncompressed arm64 Linux Image; a file without the Image header is\n"
+    "             loaded as a raw binary at RAM + 0x80000 (as kvmtool does), with a warning\n"
+    "  -i, --initrd   an initramfs, passed to the kernel through the device tree\n"
+    "  -p, --params, --cmdline  kernel command line (default: \"console=ttyAMA0\")\n"
+    "  -c, --cpus     vCPUs, 1..8 (default 1)\n"
+    "  -m, --memory   guest RAM: bytes or with a K, M or G suffix, at least 64M (default 256M)\n"
     "  --device   pass a PCI device bound to vfio-pci through, e.g. vfio:0000:00:04.0\n"
     "  --sve      give the guest SVE (default: where the host has it); --no-sve: never\n"
     "  --sve-lengths  the vector lengths the guest may use, in bits, e.g. 128,256 (implies --sve;\n"
     "             KVM takes the host's lengths up to a maximum)\n"
     "  --ptrauth  give the guest pointer authentication (default: where the host has it); --no-ptrauth: never\n"
+    "  --pmu      give the guest a PMUv3 (KVM_ARM_VCPU_PMU_V3, PPI 7, an arm,armv8-pmuv3 node); an error\n"
+    "             where the host's KVM has none (default: no PMU)\n"
     "  --console  the guest's console: stdio (default; a terminal goes raw, Ctrl-A x quits),\n"
     "             none, or file:PATH (output appended, no input)\n"
     "  --allow-reset  exit 0 when the guest resets (default: exit 3, as a panic with panic=N resets)\n"
@@ -45,6 +48,7 @@ struct Options {
     std::optional<bool> sve;            ///< unset: where the host has it
     std::vector<unsigned> sve_lengths;  ///< bits; empty: all the host's
     std::optional<bool> ptrauth;        ///< unset: where the host has it
+    bool pmu = false;                   ///< a guest PMUv3 (an error where the host has none)
     std::string console = "stdio";      ///< stdio, none or file:PATH (console.hpp checks it)
     bool allow_reset = false;  ///< a guest reset is a clean exit (else exit_reset)
     bool trace = false;
@@ -114,6 +118,8 @@ inline kvmxx::Result<Options> parse_options(const std::vector<std::string>& args
             o.trace = true;
         } else if (a == "--allow-reset") {
             o.allow_reset = true;
+        } else if (a == "--pmu") {
+            o.pmu = true;
         } else if (a == "--sve" || a == "--no-sve") {
             o.sve = a == "--sve";
         } else if (a == "--ptrauth" || a == "--no-ptrauth") {
@@ -126,29 +132,29 @@ inline kvmxx::Result<Options> parse_options(const std::vector<std::string>& args
             o.sve_lengths = *lengths;
         } else if (a == "--console") {
             if (auto v = value("stdio, none or file:PATH")) o.console = *v; else return bad_input(error);
-        } else if (a == "--kernel") {
+        } else if (a == "--kernel" || a == "-k") {
             if (auto v = value("a file")) o.kernel = *v; else return bad_input(error);
-        } else if (a == "--initrd") {
+        } else if (a == "--initrd" || a == "-i") {
             if (auto v = value("a file")) o.initrd = *v; else return bad_input(error);
-        } else if (a == "--cmdline") {
+        } else if (a == "--cmdline" || a == "--params" || a == "-p") {  // --params, -p: kvmtool's spellings
             if (auto v = value("a string")) o.cmdline = *v; else return bad_input(error);
-        } else if (a == "--cpus") {
+        } else if (a == "--cpus" || a == "-c") {
             auto v = value("a number");
             if (!v) return bad_input(error);
             auto n = parse_size(*v);
             if (!n || *v != std::to_string(*n) || *n == 0 || *n > max_cpus) {
-                return bad_input("--cpus " + *v + ": give a number from 1 to " + std::to_string(max_cpus));
+                return bad_input(a + " " + *v + ": give a number from 1 to " + std::to_string(max_cpus));
             }
             o.cpus = static_cast<unsigned>(*n);
-        } else if (a == "--memory") {
+        } else if (a == "--memory" || a == "-m") {
             auto v = value("a size");
             if (!v) return bad_input(error);
             auto n = parse_size(*v);
             if (!n) {
-                return bad_input("--memory " + *v + ": not a size; write bytes or a number with K, M or G (e.g. 256M)");
+                return bad_input(a + " " + *v + ": not a size; write bytes or a number with K, M or G (e.g. 256M)");
             }
             if (*n < min_memory || *n > max_memory || *n % (2 << 20)) {
-                return bad_input("--memory " + *v + ": give a multiple of 2M from 64M to 64G");
+                return bad_input(a + " " + *v + ": give a multiple of 2M from 64M to 64G");
             }
             o.memory = *n;
         } else if (a == "--device") {

@@ -34,7 +34,8 @@ namespace vmm {
 
 /// The guest CPU's optional features: SVE and pointer authentication where the
 /// host's KVM has them (KVM_CAP_ARM_SVE, KVM_CAP_ARM_PTRAUTH_*), unless refused
-/// (--no-sve, --no-ptrauth); asking for one the host lacks is bad input. The
+/// (--no-sve, --no-ptrauth); a PMU with --pmu (KVM_CAP_ARM_PMU_V3). Asking for
+/// one the host lacks is bad input. The
 /// guest learns of them from its ID registers, as on hardware.
 inline kvmxx::Result<kvmxx::arm64::VcpuFeatures> cpu_features(const kvmxx::Kvm& kvm, const Options& o) {
     kvmxx::arm64::VcpuFeatures f;
@@ -44,14 +45,18 @@ inline kvmxx::Result<kvmxx::arm64::VcpuFeatures> cpu_features(const kvmxx::Kvm& 
     if (want_sve && !host_sve) return bad_input("--sve: this host's KVM has no SVE (KVM_CAP_ARM_SVE); drop the option");
     if (o.ptrauth.value_or(false) && !host_ptrauth)
         return bad_input("--ptrauth: this host's KVM has no pointer authentication (KVM_CAP_ARM_PTRAUTH_*); drop the option");
+    if (o.pmu && !kvm.has(kvmxx::Cap::ArmPmuV3))
+        return bad_input("--pmu: this host's KVM offers no PMU to guests (KVM_CAP_ARM_PMU_V3); drop the option");
     f.sve = want_sve;
+    f.pmu_v3 = o.pmu;
     f.ptrauth = o.ptrauth.value_or(host_ptrauth);
     if (!o.sve_lengths.empty()) {
         auto l = kvmxx::arm64::SveVectorLengths::of_bits(o.sve_lengths);
         if (!l) return context("--sve-lengths", l.error());
         f.sve_lengths = *l;
     }
-    note(std::string("vCPU features: SVE ") + (f.sve ? "on" : "off") + ", pointer authentication " + (f.ptrauth ? "on" : "off"));
+    note(std::string("vCPU features: SVE ") + (f.sve ? "on" : "off") + ", pointer authentication " + (f.ptrauth ? "on" : "off") +
+         ", PMU " + (f.pmu_v3 ? "on" : "off"));
     return f;
 }
 

@@ -310,6 +310,29 @@ public:
         return finalize_sve();
     }
 
+    /// KVM_SET_DEVICE_ATTR(KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_IRQ): the
+    /// interrupt of the guest PMU's counter overflow, as a GIC INTID — a PPI (16..31,
+    /// the same one on every vCPU; 23 is PPI 7, QEMU's and kvmtool's choice) or an SPI.
+    /// For a vCPU made with the PMU feature (VcpuFeatures::pmu_v3; else ENODEV), once
+    /// the VGIC exists (EINVAL before: no in-kernel irqchip), before init_pmu (EBUSY after).
+    ///
+    /// Example [pmu_setup], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     if (auto r = cpu.set_pmu_irq(23); !r) return r;  // PPI 7, after Vgic::setup
+    ///     return cpu.init_pmu();
+    [[nodiscard]] Result<> set_pmu_irq(std::uint32_t intid) {
+        const int irq = static_cast<int>(intid);  // the kernel reads an int
+        return detail::set_attr(fd_.get(), KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_IRQ,
+                                reinterpret_cast<std::uint64_t>(&irq));
+    }
+    /// KVM_SET_DEVICE_ATTR(KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_INIT): the
+    /// guest PMU is made, its interrupt owned by it. After the VGIC's init (ENODEV
+    /// before) and set_pmu_irq (ENXIO without); a vCPU with the PMU feature does
+    /// not run until it is done.
+    [[nodiscard]] Result<> init_pmu() {
+        return detail::set_attr(fd_.get(), KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_INIT, 0);
+    }
+
     /// KVM_GET_ONE_REG(KVM_REG_ARM64_SVE_VLS): the vector lengths of an SVE vCPU —
     /// the host's until set_sve_vector_lengths, what it was set to after.
     [[nodiscard]] Result<arm64::SveVectorLengths> sve_vector_lengths() const {

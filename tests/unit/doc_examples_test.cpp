@@ -490,4 +490,12 @@ TEST(DocExamples, Arm64SveLengths) {
     };
     (void)init_with_sve;  // compiled: a vCPU is initialised once, and create_vcpu did it
 }
+
+// The guest PMU's two steps, compiled (tests/kvm/arm64/vcpu_test.cpp runs them in order).
+[[maybe_unused]] kvmxx::Result<> pmu_setup(kvmxx::Vcpu& cpu) {
+    //! [pmu_setup]
+    if (auto r = cpu.set_pmu_irq(23); !r) return r;  // PPI 7, after Vgic::setup
+    return cpu.init_pmu();
+    //! [pmu_setup]
+}
 #endif

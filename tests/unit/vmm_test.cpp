@@ -102,6 +102,49 @@ TEST(VmmOptions, BadInputIsOneLineSayingWhatToDo) {
     EXPECT_TRUE(parse({"--help"}, e)->help);
 }
 
+TEST(VmmOptions, KvmtoolsSpellingsMeanTheSame) {
+    std::string e;
+    // A script written for kvmtool: lkvm run -k Image -i initrd -p "..." -c 2 -m 512M.
+    auto o = parse({"-k", "Image", "-i", "i.cpio", "-p", "console=ttyAMA0 quiet", "-c", "2", "-m", "512M"}, e);
+    ASSERT_TRUE(o) << e;
+    EXPECT_EQ(o->kernel, "Image");
+    EXPECT_EQ(o->initrd, "i.cpio");
+    EXPECT_EQ(o->cmdline, "console=ttyAMA0 quiet");
+    EXPECT_EQ(o->cpus, 2u);
+    EXPECT_EQ(o->memory, 512ull << 20);
+    auto params = parse({"--kernel", "Image", "--params", "earlycon"}, e);
+    ASSERT_TRUE(params) << e;
+    EXPECT_EQ(params->cmdline, "earlycon");
+    // The last of --cmdline, --params and -p wins, as with any repeated option.
+    EXPECT_EQ(parse({"-k", "I", "--cmdline", "a", "--params", "b", "-p", "c"}, e)->cmdline, "c");
+    EXPECT_FALSE(parse({"-k", "I"}, e)->pmu);
+    EXPECT_TRUE(parse({"-k", "I", "--pmu"}, e)->pmu);
+}
+
+TEST(VmmOptions, BadInputToAShortFormNamesTheShortForm) {
+    std::string e;
+    EXPECT_FALSE(parse({"-k"}, e));
+    EXPECT_EQ(e, "-k needs a file");
+    EXPECT_FALSE(parse({"-k", "I", "-i"}, e));
+    EXPECT_EQ(e, "-i needs a file");
+    EXPECT_FALSE(parse({"-k", "I", "-p"}, e));
+    EXPECT_EQ(e, "-p needs a string");
+    EXPECT_FALSE(parse({"-k", "I", "--params"}, e));
+    EXPECT_EQ(e, "--params needs a string");
+    EXPECT_FALSE(parse({"-k", "I", "-c", "0"}, e));
+    EXPECT_EQ(e, "-c 0: give a number from 1 to 8");
+    EXPECT_FALSE(parse({"-k", "I", "-c"}, e));
+    EXPECT_EQ(e, "-c needs a number");
+    EXPECT_FALSE(parse({"-k", "I", "-m", "lots"}, e));
+    EXPECT_EQ(e, "-m lots: not a size; write bytes or a number with K, M or G (e.g. 256M)");
+    EXPECT_FALSE(parse({"-k", "I", "-m", "65M"}, e));
+    EXPECT_EQ(e, "-m 65M: give a multiple of 2M from 64M to 64G");
+    EXPECT_FALSE(parse({"-k", "I", "-x"}, e));
+    EXPECT_EQ(e, "unknown option '-x' (see --help)");
+    EXPECT_FALSE(parse({"-i", "i.cpio"}, e));
+    EXPECT_NE(e.find("--kernel is missing"), std::string::npos);
+}
+
 std::vector<std::uint8_t> fake_image(std::uint64_t text_offset, std::uint64_t image_size, std::size_t file_size) {
     std::vector<std::uint8_t> v(file_size);
     std::memcpy(&v[8], &text_offset, 8);
@@ -122,6 +165,43 @@ TEST(VmmLoader, AcceptsAnArm64ImageAndRefusesEverythingElse) {
     EXPECT_NE(why.find("shorter than the 64-byte"), std::string::npos);
     EXPECT_FALSE(parse_image_header(fake_image(0, 100, 4096), why));
     EXPECT_NE(why.find("file is larger"), std::string::npos);
+}
+
+TEST(VmmLoader, AFileWithoutTheHeaderIsARawBinaryAtRamPlus0x80000) {
+    std::string why;
+    auto parse_kernel = [&](std::span<const std::uint8_t> b) {
+        auto r = vmm::parse_kernel(b, b.size());
+        if (!r) why = vmm::text(r.error());
+        return r;
+    };
+    const std::vector<std::uint8_t> code{0x00, 0x00, 0x00, 0x14};  // b . — one instruction is a program
+    auto raw = parse_kernel(code);
+    ASSERT_TRUE(raw) << why;
+    EXPECT_TRUE(raw->raw);
+    EXPECT_EQ(raw->header.text_offset, 0x80000u);
+    EXPECT_EQ(raw->header.image_size, 4u);
+    auto layout = plan_boot(0x4000'0000, 64 << 20, raw->header, 0, 4096, why);
+    ASSERT_TRUE(layout) << why;
+    EXPECT_EQ(layout->kernel, 0x4008'0000u);
+    auto image = parse_kernel(fake_image(0, 1 << 20, 4096));
+    ASSERT_TRUE(image) << why;
+    EXPECT_FALSE(image->raw);
+    EXPECT_FALSE(parse_kernel(fake_image(0, 100, 4096)));  // an Image that lies is still refused
+    EXPECT_NE(why.find("file is larger"), std::string::npos);
+    EXPECT_FALSE(parse_kernel({}));
+    EXPECT_EQ(why, "it is empty: give an arm64 Image or a raw binary");
+    // Kernels in a wrapper are refused by name, not run as code.
+    std::vector<std::uint8_t> bz(4096);
+    std::memcpy(&bz[0x202], "HdrS", 4);
+    for (auto [bytes, name] : {std::pair<std::vector<std::uint8_t>, const char*>{{0x1f, 0x8b, 8, 0}, "a gzip file"},
+                               {{0xfd, '7', 'z', 'X', 'Z', 0}, "an xz file"},
+                               {{0x28, 0xb5, 0x2f, 0xfd}, "a zstd file"},
+                               {{'M', 'Z', 0, 0, 'z', 'i', 'm', 'g'}, "an EFI zboot image"},
+                               {{0x7f, 'E', 'L', 'F', 2}, "an ELF file"},
+                               {bz, "an x86 bzImage"}}) {
+        EXPECT_FALSE(parse_kernel(bytes)) << name;
+        EXPECT_EQ(why.rfind(std::string("it is ") + name, 0), 0u) << why;
+    }
 }
 
 /// An EFI-stub Image as Debian ships it, in small: "MZ", the PE header at 0x40

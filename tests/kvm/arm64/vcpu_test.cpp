@@ -311,6 +311,36 @@ TEST(KvmInit, PmuV3FeatureGivesTheVcpuAPmuToInitialise) {
     EXPECT_FALSE(plain->has_attr(KVM_ARM_VCPU_PMU_V3_CTRL, KVM_ARM_VCPU_PMU_V3_INIT));
 }
 
+TEST(KvmVcpuAttr, PmuIsGivenItsPpiThenInitialisedAfterTheVgicInTheKernelsOrder) {
+    REQUIRE_KVM();
+    TestVm t;
+    TestVm::open(t);
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(t.kvm.has(kvmxx::Cap::ArmPmuV3)) << "the testbed's -cpu max has a PMU";
+    auto cpu = t.vm.create_vcpu(0, {.pmu_v3 = true});
+    auto plain = t.vm.create_vcpu(1, {.power_off = true});
+    ASSERT_OK(cpu);
+    ASSERT_OK(plain);
+    auto expect_errno = [](const kvmxx::Result<>& r, int err, const char* why) {
+        ASSERT_FALSE(r) << why;
+        EXPECT_EQ(r.error().errnum(), err) << why << ": " << r.error().message();
+        EXPECT_STREQ(r.error().operation(), "KVM_SET_DEVICE_ATTR");
+    };
+    // Documentation/virt/kvm/devices/vcpu.rst, group KVM_ARM_VCPU_PMU_V3_CTRL.
+    expect_errno(cpu->set_pmu_irq(23), EINVAL, "no in-kernel irqchip yet");
+    expect_errno(plain->set_pmu_irq(23), ENODEV, "a vCPU without the PMU feature");
+    auto gic = kvmxx::arm64::Vgic::create(t.vm);
+    ASSERT_OK(gic);
+    ASSERT_OK(cpu->set_pmu_irq(23)) << "PPI 7, once the GIC exists";
+    expect_errno(cpu->init_pmu(), ENODEV, "the GIC is not initialised yet");
+    ASSERT_OK(gic->set_distributor(0x0800'0000));
+    ASSERT_OK(gic->set_redistributor(0x080a'0000));
+    ASSERT_OK(gic->init());
+    ASSERT_OK(cpu->init_pmu());
+    expect_errno(cpu->set_pmu_irq(24), EBUSY, "the PMU is made: its interrupt is fixed");
+    expect_errno(cpu->init_pmu(), EBUSY, "made once");
+}
+
 TEST(KvmInit, SveFeatureIsFinalizedAndBringsTheZRegisters) {
     REQUIRE_KVM();
     TestVm t;
