@@ -87,7 +87,7 @@ void irq_route_raw(benchmark::State& state) {
             e.u.msi.devid = 8;
             entries.push_back(e);
         }
-        const std::size_t head = offsetof(kvm_irq_routing, entries);
+        const std::size_t head = 8;  // nr, flags: C's layout (g++ puts the header's entries[] at 16)
         std::unique_ptr<std::uint64_t[]> buf(new std::uint64_t[(head + entries.size() * sizeof(kvm_irq_routing_entry)) / 8 + 1]);
         auto* bytes = reinterpret_cast<std::uint8_t*>(buf.get());
         const std::uint32_t nr = routes, flags = 0;

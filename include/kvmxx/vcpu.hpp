@@ -190,15 +190,14 @@ public:
 
     /// KVM_RUN: runs the guest until it needs us, and says why.
     /// EINTR (a kick or any signal) is the `exit::Interrupted` value, not an error.
-    [[nodiscard]] Result<Exit> run() {
+    [[nodiscard, gnu::always_inline]] inline Result<Exit> run() {
         shared_->thread.store(::pthread_self(), std::memory_order_relaxed);
         const int r = ::ioctl(fd_.get(), KVM_RUN, 0);
         if (r < 0) [[unlikely]]
             return run_failed(errno);
         Exit exit = decode_exit(*run_, run_size_);
         if (trace::enabled()) [[unlikely]]
-            sys::trace_ioctl("KVM_RUN", trace::Args().dec("vcpu", id_).take() + " " +
-                                            describe(exit), 0, 0);
+            trace_run(exit);
         return exit;
     }
 
@@ -600,7 +599,13 @@ public:
     bool valid() const noexcept { return fd_.valid(); }  ///< holds a vCPU fd (not default/moved-from)
 
 private:
-    [[nodiscard]] Result<Exit> run_failed(int err) {
+    // run()'s rare paths, kept out of line (and out of its register allocation): inlined,
+    // their string building made every run() save and restore six registers
+    // (benchmarks/instr_count: 61 instructions of run() per exit before, see docs/performance.md).
+    [[gnu::cold, gnu::noinline]] void trace_run(const Exit& exit) const {
+        sys::trace_ioctl("KVM_RUN", describe_vcpu() + " " + describe(exit), 0, 0);
+    }
+    [[gnu::cold, gnu::noinline, nodiscard]] Result<Exit> run_failed(int err) {
         if (trace::enabled()) [[unlikely]]
             sys::trace_ioctl("KVM_RUN", describe_vcpu(), -1, err);
         if (err == EINTR) {
