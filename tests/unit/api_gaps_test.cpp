@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <span>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -102,6 +103,23 @@ TEST(ExitLoadLe, TheFirstByteIsTheLeastSignificant) {
     const std::array<std::uint8_t, 8> dword{1, 0, 0, 0, 0, 0, 0, 0x80};
     EXPECT_EQ(kvmxx::exit::load_le(dword), 0x8000'0000'0000'0001ULL);
     EXPECT_EQ(kvmxx::exit::load_le({}), 0u);
+}
+
+// store_le and load_le take the fast one-access path for widths 1, 2, 4 and 8 and a
+// byte loop for the others (3, 5, 6, 7: port I/O and MMIO never have them, a caller's
+// span might): every width writes exactly its bytes, least significant first, and reads back.
+TEST(ExitStoreLe, EveryWidthWritesExactlyItsBytesLeastSignificantFirstAndLoadsBack) {
+    const std::uint64_t value = 0x8877'6655'4433'2211ULL;
+    for (std::size_t width = 0; width <= 8; ++width) {
+        std::array<std::uint8_t, 10> bytes;
+        bytes.fill(0xee);
+        kvmxx::exit::store_le(std::span(bytes).subspan(1, width), value);
+        EXPECT_EQ(bytes[0], 0xee) << "width " << width;
+        for (std::size_t i = 0; i < width; ++i) EXPECT_EQ(bytes[1 + i], 0x11 * (i + 1)) << "width " << width << " byte " << i;
+        for (std::size_t i = 1 + width; i < bytes.size(); ++i) EXPECT_EQ(bytes[i], 0xee) << "width " << width << " past the end";
+        const std::uint64_t mask = width == 8 ? ~0ULL : (1ULL << (8 * width)) - 1;
+        EXPECT_EQ(kvmxx::exit::load_le(std::span<const std::uint8_t>(bytes).subspan(1, width)), value & mask) << "width " << width;
+    }
 }
 
 TEST(ExitReason, EachKindIsItsKvmExitNumberAndADecodedPageGivesBackItsReason) {
