@@ -34,11 +34,11 @@
 #include <unistd.h>
 
 #include <array>
-#include <span>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
