@@ -169,8 +169,17 @@ TEST(KvmGuestMemfd, AGuestMemfdIsCreatedSizedAndWhereMappableBacksASlotTheGuestW
         expect_refusal(refused.error(), "KVM_CREATE_GUEST_MEMFD", "KVM_CAP_GUEST_MEMFD_FLAGS");
         return;
     }
-    auto shared = t.vm.create_guest_memfd(slot_bytes, kvmxx::GuestMemfdFlags::Mmap);
+    // Linux 6.18: the host may fault the mapping in only with INIT_SHARED (pages start
+    // shared); with MMAP alone a touch is SIGBUS, so that case maps and stops there.
+    if ((flags & 2) == 0) {
+        auto mappable = t.vm.create_guest_memfd(slot_bytes, kvmxx::GuestMemfdFlags::Mmap);
+        ASSERT_OK(mappable);
+        ASSERT_OK(mappable->map());
+        return;
+    }
+    auto shared = t.vm.create_guest_memfd(slot_bytes, kvmxx::GuestMemfdFlags::Mmap | kvmxx::GuestMemfdFlags::InitShared);
     ASSERT_OK(shared);
+    EXPECT_EQ(shared->flags(), kvmxx::GuestMemfdFlags::Mmap | kvmxx::GuestMemfdFlags::InitShared);
     auto view = shared->map();
     ASSERT_OK(view);
     auto slot = t.vm.add_guest_memfd_memory(slot_gpa, *shared, 0, slot_bytes, {view->data(), view->size()});
@@ -185,7 +194,7 @@ TEST(KvmGuestMemfd, AGuestMemfdIsCreatedSizedAndWhereMappableBacksASlotTheGuestW
     auto through_vm = t.vm.guest_span(slot_gpa + 0x5000, sizeof(guest_word));
     ASSERT_OK(through_vm);
     EXPECT_EQ(word_at(through_vm->data(), 0), guest_word{0x600d});
-    // The same guest_memfd range bound to a second slot: the kernel's EEXIST... or EINVAL.
+    // The same guest_memfd range bound to a second slot: the kernel's EEXIST.
     auto twice = t.vm.add_guest_memfd_memory(0x6000'0000, *shared, 0, slot_bytes, {view->data(), view->size()});
     ASSERT_FALSE(twice);
     EXPECT_EQ(twice.error().errnum(), EEXIST) << twice.error().message();
