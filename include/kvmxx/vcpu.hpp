@@ -578,9 +578,11 @@ public:
     ///
     ///     if (auto done = cpu.pre_fault_memory(0x4000'0000, 2 << 20); !done) return kvmxx::unexpected(done.error());
     ///
-    /// Where the kernel lacks it (ENOTTY before 6.11; EOPNOTSUPP on x86 without TDP, e.g.
-    /// kvm_pvm's shadow paging) the error names KVM_CAP_PRE_FAULT_MEMORY. The vCPU has no
-    /// capability query of its own, so the ioctl is the probe: it changes nothing when it fails.
+    /// The vCPU has no capability query of its own, so the ioctl is the probe (it changes
+    /// nothing when it fails). On x86 without TDP (kvm_pvm's shadow paging) the kernel
+    /// answers EOPNOTSUPP and the error names KVM_CAP_PRE_FAULT_MEMORY; a kernel without the
+    /// ioctl (x86 before 6.11, arm64 up to 7.3 at least) answers EINVAL, as for a bad range,
+    /// and the hint can only say what a good range is: check Vm::check(Cap::PreFaultMemory).
     [[nodiscard]] Result<std::uint64_t> pre_fault_memory(std::uint64_t gpa, std::uint64_t size) {
         uapi::PreFaultMemory range{};
         range.gpa = gpa;
