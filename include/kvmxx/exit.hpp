@@ -138,6 +138,17 @@ struct Interrupted {};
 /// A vCPU's dirty ring is full (KVM_EXIT_DIRTY_RING_FULL): harvest it
 /// (Vcpu::harvest_dirty_ring), call Vm::reset_dirty_rings, then run again.
 struct DirtyRingFull {};
+/// KVM_EXIT_MEMORY_FAULT (Linux 6.8, KVM_CAP_MEMORY_FAULT_INFO): KVM_RUN failed (EFAULT or
+/// EHWPOISON) on guest-physical [gpa, gpa+size) and says why in kvm_run. With
+/// `is_private()` the guest touched the range as private memory where the VM's memory
+/// attributes say shared, or the other way round (a guest_memfd slot): convert it with
+/// Vm::set_memory_attributes and run again.
+struct MemoryFault {
+    std::uint64_t flags;  ///< KVM_MEMORY_EXIT_FLAG_* (PRIVATE = 1 << 3)
+    std::uint64_t gpa;    ///< guest-physical start of the range
+    std::uint64_t size;   ///< bytes
+    bool is_private() const noexcept { return (flags & (1ull << 3)) != 0; }  ///< the access was to private memory
+};
 /// An exit kvmxx does not model: look at `Vcpu::raw_run()` yourself.
 struct Unknown {
     std::uint32_t reason;  ///< kvm_run's exit_reason (KVM_EXIT_*; see exit_reason_name)
@@ -152,7 +163,8 @@ struct Unknown {
 /// or its destruction; copy what must last longer. Their contents are the guest's.
 using Exit = std::variant<exit::MmioRead, exit::MmioWrite, exit::IoIn, exit::IoOut,
                           exit::SystemEvent, exit::Hlt, exit::Shutdown, exit::InternalError,
-                          exit::FailEntry, exit::Interrupted, exit::DirtyRingFull, exit::Unknown>;
+                          exit::FailEntry, exit::Interrupted, exit::DirtyRingFull, exit::MemoryFault,
+                          exit::Unknown>;
 
 /// The KVM_EXIT_* name of an exit reason, for traces and messages.
 inline const char* exit_reason_name(std::uint32_t reason) noexcept {
@@ -173,6 +185,7 @@ inline const char* exit_reason_name(std::uint32_t reason) noexcept {
         case KVM_EXIT_X86_RDMSR: return "KVM_EXIT_X86_RDMSR";
         case KVM_EXIT_X86_WRMSR: return "KVM_EXIT_X86_WRMSR";
         case KVM_EXIT_DIRTY_RING_FULL: return "KVM_EXIT_DIRTY_RING_FULL";
+        case 39: return "KVM_EXIT_MEMORY_FAULT";  // Linux 6.8, newer than some headers
         default: return "KVM_EXIT_?";
     }
 }
@@ -218,6 +231,11 @@ inline Exit decode_exit(kvm_run& run, std::size_t run_size) noexcept {
         }
         case KVM_EXIT_FAIL_ENTRY:
             return exit::FailEntry{run.fail_entry.hardware_entry_failure_reason, run.fail_entry.cpu};
+        case 39: {  // KVM_EXIT_MEMORY_FAULT: flags, gpa, size at the start of kvm_run's exit union
+            std::uint64_t words[3];
+            std::memcpy(words, reinterpret_cast<const std::uint8_t*>(&run.mmio), sizeof words);
+            return exit::MemoryFault{words[0], words[1], words[2]};
+        }
         default: return exit::Unknown{run.exit_reason};
     }
 }
@@ -237,6 +255,7 @@ inline std::uint32_t exit_reason(const Exit& exit) noexcept {
             else if constexpr (std::is_same_v<E, exit::FailEntry>) return KVM_EXIT_FAIL_ENTRY;
             else if constexpr (std::is_same_v<E, exit::Interrupted>) return KVM_EXIT_INTR;
             else if constexpr (std::is_same_v<E, exit::DirtyRingFull>) return KVM_EXIT_DIRTY_RING_FULL;
+            else if constexpr (std::is_same_v<E, exit::MemoryFault>) return 39;  // KVM_EXIT_MEMORY_FAULT
             else return e.reason;
         },
         exit);
@@ -299,6 +318,8 @@ inline std::string describe(const Exit& exit) {
         if (!words.empty()) a.str("data", words);
     } else if (auto* f = std::get_if<exit::FailEntry>(&exit))
         a.hex("reason", f->reason).str("what", quoted(entry_failure_name(f->reason))).dec("cpu", f->cpu);
+    else if (auto* m = std::get_if<exit::MemoryFault>(&exit))
+        a.hex("gpa", m->gpa).hex("size", m->size).hex("flags", m->flags).str("access", m->is_private() ? "private" : "shared");
     else if (auto* u = std::get_if<exit::Unknown>(&exit))
         a.dec("reason", u->reason);
     return a.take();

@@ -30,11 +30,42 @@
 
 KVMXX_BEGIN_NAMESPACE
 
+#if KVMXX_ARCH_X86_64
+namespace x86 {
+/// The x86 VM types of KVM_CREATE_VM (KVM_X86_*_VM); which a host offers, Kvm::vm_types() says.
+enum class VmType : unsigned {
+    Default = 0,      ///< KVM_X86_DEFAULT_VM: every x86 kernel's VM
+    SwProtected = 1,  ///< KVM_X86_SW_PROTECTED_VM (Linux 6.8): private memory without hardware encryption, for testing
+    Sev = 2,          ///< KVM_X86_SEV_VM (Linux 6.10)
+    SevEs = 3,        ///< KVM_X86_SEV_ES_VM (Linux 6.10)
+    SevSnp = 4,       ///< KVM_X86_SNP_VM (Linux 6.11)
+    Tdx = 5,          ///< KVM_X86_TDX_VM (Linux 6.16)
+};
+/// "KVM_X86_SW_PROTECTED_VM" for VmType::SwProtected, "KVM_X86_?_VM" for a number kvmxx does not name.
+inline const char* vm_type_name(VmType type) noexcept {
+    switch (type) {
+        case VmType::Default: return "KVM_X86_DEFAULT_VM";
+        case VmType::SwProtected: return "KVM_X86_SW_PROTECTED_VM";
+        case VmType::Sev: return "KVM_X86_SEV_VM";
+        case VmType::SevEs: return "KVM_X86_SEV_ES_VM";
+        case VmType::SevSnp: return "KVM_X86_SNP_VM";
+        case VmType::Tdx: return "KVM_X86_TDX_VM";
+    }
+    return "KVM_X86_?_VM";
+}
+}  // namespace x86
+#endif
+
 /// How to create a VM.
 struct VmOptions {
     /// arm64: guest physical address bits; 0 means the host's limit
     /// (KVM_CAP_ARM_VM_IPA_SIZE), so every address the host can map is usable.
     unsigned ipa_bits = 0;
+#if KVMXX_ARCH_X86_64
+    /// x86: the VM type (KVM_CREATE_VM's argument); anything but Default needs a host whose
+    /// KVM_CAP_VM_TYPES (Linux 6.8) offers it (Kvm::vm_types()).
+    x86::VmType type = x86::VmType::Default;
+#endif
 };
 
 
@@ -81,6 +112,18 @@ public:
     bool has(Cap cap) const {
         auto r = check(cap);
         return r && *r > 0;
+    }
+
+    /// KVM_CHECK_EXTENSION(KVM_CAP_VM_TYPES) (Linux 6.8, x86): the VM types KVM_CREATE_VM
+    /// takes, bit n for type n (bit 0, KVM_X86_DEFAULT_VM, on every x86 host that has the
+    /// capability). 0 where the capability is absent: older kernels, and arm64, whose
+    /// KVM_CREATE_VM argument is the IPA size instead.
+    ///
+    /// Example [vm_types], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     bool sw_protected = (*kvm.vm_types() >> 1) & 1;      // KVM_X86_SW_PROTECTED_VM
+    [[nodiscard]] Result<std::uint32_t> vm_types() const {
+        return check(Cap::VmTypes).transform([](int mask) { return static_cast<std::uint32_t>(mask); });
     }
 
     /// KVM_GET_VCPU_MMAP_SIZE: bytes of each vCPU's kvm_run mapping.
@@ -148,8 +191,19 @@ private:
                                   "the host supports 32.." + std::to_string(host_max) + " IPA bits");
         return static_cast<unsigned long>(bits & KVM_VM_TYPE_ARM_IPA_SIZE_MASK);
 #else
-        (void)options;
-        return 0UL;
+        const auto type = static_cast<unsigned>(options.type);
+        if (type == 0) return 0UL;
+        const char* name = x86::vm_type_name(options.type);
+        auto mask = vm_types();
+        if (!mask) return unexpected<Error>(std::move(mask).error());
+        if (*mask == 0)
+            return fail_with_hint("KVM_CREATE_VM", EOPNOTSUPP, std::string("type=") + name,
+                                  "this kernel lacks KVM_CAP_VM_TYPES (added in Linux 6.8): only KVM_X86_DEFAULT_VM");
+        if (type >= 32 || ((*mask >> type) & 1u) == 0)
+            return fail_with_hint("KVM_CREATE_VM", EOPNOTSUPP, std::string("type=") + name,
+                                  "this host's KVM_CAP_VM_TYPES offers only the types in mask " + trace::hex(*mask) +
+                                      " (bit n = type n; bit 0 = KVM_X86_DEFAULT_VM)");
+        return static_cast<unsigned long>(type);
 #endif
     }
 

@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "unique_fd.hpp"
 #include "mapping.hpp"
+#include "guest_memfd.hpp"
 #include "trace.hpp"
 #include "ioctl.hpp"
 #include "uapi.hpp"

@@ -189,9 +189,14 @@ public:
     }
 
     /// KVM_RUN: runs the guest until it needs us, and says why.
-    /// EINTR (a kick or any signal) is the `exit::Interrupted` value, not an error.
+    /// EINTR (a kick or any signal) is the `exit::Interrupted` value, not an error, and
+    /// KVM_EXIT_MEMORY_FAULT, which the kernel reports with a failed KVM_RUN (EFAULT or
+    /// EHWPOISON), is the `exit::MemoryFault` value.
     [[nodiscard, gnu::always_inline]] inline Result<Exit> run() {
         shared_->thread.store(::pthread_self(), std::memory_order_relaxed);
+        // KVM_EXIT_MEMORY_FAULT comes with a failed KVM_RUN; the reason is meaningful only if
+        // this run wrote it, so the previous exit's reason is cleared first.
+        run_->exit_reason = KVM_EXIT_UNKNOWN;
         const int r = ::ioctl(fd_.get(), KVM_RUN, 0);
         if (r < 0) [[unlikely]]
             return run_failed(errno);
@@ -561,6 +566,56 @@ public:
     /// Fails with one line naming KVM_CAP_BINARY_STATS_FD (Linux 5.14) where it is absent.
     [[nodiscard]] Result<StatsFd> stats() const { return detail::get_stats_fd(fd_.get(), describe_vcpu()); }
 
+    /// KVM_PRE_FAULT_MEMORY (Linux 6.11, KVM_CAP_PRE_FAULT_MEMORY): maps guest-physical
+    /// [gpa, gpa+size) into the VM's stage-2 / TDP page tables now, as if this vCPU had
+    /// touched each page, so the guest's first accesses take no fault. The kernel does a
+    /// part per call and advances the range; this loops until all of it is done, retrying
+    /// where the kernel made no progress and said so (EINTR: a signal was pending; EAGAIN:
+    /// a race). Returns the bytes mapped (= size). An error names the part left.
+    ///
+    /// Example [pre_fault_memory], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     if (auto done = cpu.pre_fault_memory(0x4000'0000, 2 << 20); !done) return kvmxx::unexpected(done.error());
+    ///
+    /// The vCPU has no capability query of its own, so the ioctl is the probe (it changes
+    /// nothing when it fails). On x86 without TDP (kvm_pvm's shadow paging) the kernel
+    /// answers EOPNOTSUPP and the error names KVM_CAP_PRE_FAULT_MEMORY; a kernel without the
+    /// ioctl (x86 before 6.11, arm64 up to 7.3 at least) answers EINVAL, as for a bad range,
+    /// and the hint can only say what a good range is: check Vm::check(Cap::PreFaultMemory).
+    [[nodiscard]] Result<std::uint64_t> pre_fault_memory(std::uint64_t gpa, std::uint64_t size) {
+        uapi::PreFaultMemory range{};
+        range.gpa = gpa;
+        range.size = size;
+        for (;;) {
+            const std::uint64_t before = range.size;
+            const int r = ::ioctl(fd_.get(), uapi::pre_fault_memory, &range);
+            const int err = errno;
+            auto words = [&] {
+                return trace::Args().raw(describe_vcpu()).hex("gpa", gpa).hex("size", size).hex("done", size - range.size).take();
+            };
+            if (trace::enabled()) [[unlikely]]
+                sys::trace_ioctl("KVM_PRE_FAULT_MEMORY", words(), r, err);
+            if (r >= 0) {
+                if (range.size == 0) return size;
+                if (range.size >= before)  // success must mean progress; do not spin
+                    return fail_with_hint("KVM_PRE_FAULT_MEMORY", EIO, words(), "the kernel reported success without progress");
+                continue;
+            }
+            if (err == EINTR || err == EAGAIN) continue;
+            if (err == ENOTTY || err == EOPNOTSUPP)
+                return fail_with_hint("KVM_PRE_FAULT_MEMORY", err, words(),
+                                      "this VM lacks KVM_CAP_PRE_FAULT_MEMORY (added in Linux 6.11 for x86 with "
+                                      "TDP (EPT/NPT), later for arm64)");
+            if (err == ENOENT)
+                return fail_with_hint("KVM_PRE_FAULT_MEMORY", err, words(),
+                                      "gpa " + trace::hex(range.gpa) + " is in no memory slot");
+            if (err == EINVAL)
+                return fail_with_hint("KVM_PRE_FAULT_MEMORY", err, words(),
+                                      "gpa and size must be page aligned, size non-zero, and gpa+size must not overflow");
+            return fail("KVM_PRE_FAULT_MEMORY", err, words());
+        }
+    }
+
     /// Takes every entry the kernel has pushed to this vCPU's dirty ring since the last
     /// harvest, in ring order, and marks each harvested (api.rst "KVM_CAP_DIRTY_LOG_RING"):
     /// an entry's flags are loaded with acquire ordering (so its slot and offset are read
@@ -611,6 +666,14 @@ private:
         if (err == EINTR) {
             std::atomic_ref<std::uint8_t>(run_->immediate_exit).store(0, std::memory_order_relaxed);
             return Exit{exit::Interrupted{}};
+        }
+        // api.rst "KVM_EXIT_MEMORY_FAULT": the one exit that accompanies -1, with EFAULT or
+        // EHWPOISON; the reason is valid only with those errnos.
+        if ((err == EFAULT || err == EHWPOISON) && run_->exit_reason == uapi::exit_memory_fault) {
+            Exit exit = decode_exit(*run_, run_size_);
+            if (trace::enabled()) [[unlikely]]
+                sys::trace_ioctl("KVM_RUN", describe_vcpu() + " " + describe(exit), -1, err);
+            return exit;
         }
         return fail("KVM_RUN", err, describe_vcpu());
     }

@@ -14,11 +14,13 @@
 #include "config.hpp"
 #include "device.hpp"
 #include "error.hpp"
+#include "guest_memfd.hpp"
 #include "ioctl.hpp"
 #include "irq_route.hpp"
 #include "kvm_cap.hpp"
 #include "mapping.hpp"
 #include "trace.hpp"
+#include "uapi.hpp"
 #include "unique_fd.hpp"
 #include "vcpu.hpp"
 
@@ -56,6 +58,8 @@ struct MemoryRegion {
     std::uint64_t size = 0;                 ///< bytes
     std::uint8_t* host = nullptr;           ///< host address of gpa (userspace_addr)
     MemoryFlags flags = MemoryFlags::None;  ///< KVM_MEM_* the slot was made with
+    int guest_memfd = -1;                   ///< the guest_memfd of a slot made with add_guest_memfd_memory, else -1
+    std::uint64_t guest_memfd_offset = 0;   ///< where the slot starts in that guest_memfd
 
     /// The slot's memory as host bytes: what the guest sees at [gpa, gpa+size).
     std::span<std::uint8_t> bytes() const noexcept { return {host, size}; }
@@ -63,6 +67,12 @@ struct MemoryRegion {
     bool contains(std::uint64_t addr, std::uint64_t len) const noexcept {
         return addr >= gpa && len <= size && addr - gpa <= size - len;
     }
+};
+
+/// KVM_MEMORY_ATTRIBUTE_* of a guest-physical range (KVM_SET_MEMORY_ATTRIBUTES).
+enum class MemoryAttribute : std::uint64_t {
+    Shared = 0,                                  ///< no attribute: the slot's userspace memory backs the range
+    Private = uapi::memory_attribute_private,  ///< KVM_MEMORY_ATTRIBUTE_PRIVATE: the slot's guest_memfd backs it
 };
 
 /// Where an ioeventfd listens: an MMIO or port address, a width, and optionally a value.
@@ -194,7 +204,10 @@ public:
         if (it == slots_.end())
             return fail("KVM_SET_USER_MEMORY_REGION", ENOENT, "slot=" + std::to_string(slot) + " is not in use");
         auto& g = it->region;
-        auto r = set_region(slot, g.gpa, g.size, g.host, static_cast<std::uint32_t>(flags));
+        auto r = g.guest_memfd >= 0
+                     ? set_region2(slot, g.gpa, g.size, g.host, static_cast<std::uint32_t>(flags) | uapi::mem_guest_memfd,
+                                   g.guest_memfd, g.guest_memfd_offset)
+                     : set_region(slot, g.gpa, g.size, g.host, static_cast<std::uint32_t>(flags));
         if (r) g.flags = flags;
         return r;
     }
@@ -211,6 +224,126 @@ public:
                           reinterpret_cast<std::uint8_t*>(region.userspace_addr), region.flags);
     }
 
+    /// KVM_SET_USER_MEMORY_REGION2 (Linux 6.8, KVM_CAP_USER_MEMORY2), raw: the v1 call
+    /// plus a guest_memfd and an offset in it (flag uapi::mem_guest_memfd). Nothing is
+    /// tracked or freed by the Vm. Where the capability is absent it fails naming it,
+    /// before any ioctl.
+    ///
+    /// Example [set_user_memory_region2], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     kvmxx::uapi::UserspaceMemoryRegion2 r{};
+    ///     r.slot = 3; r.guest_phys_addr = 0x8000'0000; r.memory_size = 0x1000;
+    ///     r.userspace_addr = reinterpret_cast<std::uint64_t>(page);   // a page this process keeps mapped
+    ///     return vm.set_user_memory_region2(r);
+    ///
+    /// Safety: as set_user_memory_region: the guest reads and writes what is mapped at
+    /// `userspace_addr` until the slot is deleted or the VM destroyed.
+    [[nodiscard]] Result<> set_user_memory_region2(const uapi::UserspaceMemoryRegion2& region) {
+        if (auto missing = require(Cap::UserMemory2, "KVM_SET_USER_MEMORY_REGION2", "6.8"); !missing)
+            return unexpected<Error>(std::move(missing).error());
+        return set_region2(region.slot, region.guest_phys_addr, region.memory_size,
+                           reinterpret_cast<std::uint8_t*>(region.userspace_addr), region.flags,
+                           static_cast<int>(region.guest_memfd), region.guest_memfd_offset);
+    }
+
+    /// KVM_CREATE_GUEST_MEMFD (Linux 6.8, KVM_CAP_GUEST_MEMFD): `size` bytes of guest
+    /// memory owned by this VM. `flags` must be among those KVM_CAP_GUEST_MEMFD_FLAGS
+    /// (Linux 6.18) reports. A missing capability or flag fails naming it, before the ioctl.
+    ///
+    /// Example [create_guest_memfd], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     auto gmem = vm.create_guest_memfd(2 << 20, kvmxx::GuestMemfdFlags::Mmap);
+    [[nodiscard]] Result<GuestMemfd> create_guest_memfd(std::uint64_t size, GuestMemfdFlags flags = GuestMemfdFlags::None) {
+        if (auto missing = require(Cap::GuestMemfd, "KVM_CREATE_GUEST_MEMFD", "6.8"); !missing)
+            return unexpected<Error>(std::move(missing).error());
+        const auto want = static_cast<std::uint64_t>(flags);
+        if (want != 0) {
+            auto offered = check(Cap::GuestMemfdFlags);
+            if (!offered) return unexpected<Error>(std::move(offered).error());
+            const auto mask = static_cast<std::uint64_t>(static_cast<std::uint32_t>(*offered));
+            if ((want & ~mask) != 0)
+                return fail_with_hint("KVM_CREATE_GUEST_MEMFD", EOPNOTSUPP, "flags=" + trace::hex(want),
+                                      "this VM offers guest_memfd flags " + trace::hex(mask) +
+                                          " (KVM_CAP_GUEST_MEMFD_FLAGS, Linux 6.18; 0x1 is GUEST_MEMFD_FLAG_MMAP)");
+        }
+        uapi::CreateGuestMemfd c{};
+        c.size = size;
+        c.flags = want;
+        auto fd = sys::ioctl(fd_.get(), uapi::create_guest_memfd, "KVM_CREATE_GUEST_MEMFD", &c,
+                             [&] { return trace::Args().hex("size", size).hex("flags", want).take(); });
+        if (!fd) {
+            if (fd.error().errnum() != EINVAL) return unexpected<Error>(std::move(fd).error());
+            return fail_with_hint("KVM_CREATE_GUEST_MEMFD", EINVAL, fd.error().detail(),
+                                  "size must be a non-zero multiple of the page size (" + std::to_string(page_size()) + ")");
+        }
+        return GuestMemfd(UniqueFd(*fd), size, flags);
+    }
+
+    /// A slot at guest-physical [gpa, gpa+size) whose private pages come from `gmem` at
+    /// `offset` (KVM_SET_USER_MEMORY_REGION2 with KVM_MEM_GUEST_MEMFD), and whose shared
+    /// pages come from `host` (which may be empty, or gmem.map() for a guest_memfd made
+    /// with GuestMemfdFlags::Mmap). Tracked like add_memory's slots: remove_memory()
+    /// deletes it, guest_span() reaches it through `host`.
+    ///
+    /// Safety: `host`, when given, is as add_user_memory's: mapped by the caller, for this
+    /// guest, until the slot is removed. The slot holds its own reference to the
+    /// guest_memfd file, so `gmem` may be closed first.
+    [[nodiscard]] Result<MemoryRegion> add_guest_memfd_memory(std::uint64_t gpa, const GuestMemfd& gmem, std::uint64_t offset,
+                                                              std::uint64_t size, std::span<std::uint8_t> host = {},
+                                                              MemoryFlags flags = MemoryFlags::None) {
+        if (auto missing = require(Cap::UserMemory2, "KVM_SET_USER_MEMORY_REGION2", "6.8"); !missing)
+            return unexpected<Error>(std::move(missing).error());
+        if (auto missing = require(Cap::GuestMemfd, "KVM_SET_USER_MEMORY_REGION2", "6.8"); !missing)
+            return unexpected<Error>(std::move(missing).error());
+        if (!gmem.valid())
+            return fail_with_hint("KVM_SET_USER_MEMORY_REGION2", EBADF, "guest_memfd=-1",
+                                  "the GuestMemfd is empty (default-constructed or moved from): make one with create_guest_memfd");
+        if (auto bad = check_alignment(gpa, size, "KVM_SET_USER_MEMORY_REGION2")) return unexpected<Error>(std::move(*bad));
+        if (!host.empty() && (host.size() < size || reinterpret_cast<std::uintptr_t>(host.data()) % page_size() != 0))
+            return fail("KVM_SET_USER_MEMORY_REGION2", EINVAL,
+                        trace::Args().hex("host_bytes", host.size()).hex("size", size).take() +
+                            ": host memory must be page aligned and cover the slot");
+        MemoryRegion region{free_slot(), gpa, size, host.empty() ? nullptr : host.data(), flags, gmem.fd(), offset};
+        auto r = set_region2(region.slot, gpa, size, region.host, static_cast<std::uint32_t>(flags) | uapi::mem_guest_memfd,
+                             gmem.fd(), offset);
+        if (!r) return unexpected<Error>(std::move(r).error());
+        slots_.push_back(Slot{region, Mapping()});
+        return region;
+    }
+
+    /// KVM_SET_MEMORY_ATTRIBUTES (Linux 6.8, KVM_CAP_MEMORY_ATTRIBUTES on the VM): marks
+    /// guest-physical [gpa, gpa+size) private (backed by its slot's guest_memfd) or shared
+    /// (backed by the slot's userspace memory). A guest access that disagrees with the
+    /// attribute ends KVM_RUN with exit::MemoryFault. Only VM types with private memory
+    /// offer it (x86 KVM_X86_SW_PROTECTED_VM, SNP, TDX); elsewhere it fails naming the
+    /// capability, before the ioctl.
+    ///
+    /// Example [set_memory_attributes], built by tests/unit/doc_examples_test.cpp:
+    ///
+    ///     return vm.set_memory_attributes(0x8000'0000, 0x1000, kvmxx::MemoryAttribute::Private);
+    [[nodiscard]] Result<> set_memory_attributes(std::uint64_t gpa, std::uint64_t size, MemoryAttribute attributes) {
+        auto offered = require(Cap::MemoryAttributes, "KVM_SET_MEMORY_ATTRIBUTES", "6.8, x86 SW_PROTECTED/SNP/TDX VMs");
+        if (!offered) return unexpected<Error>(std::move(offered).error());
+        const auto want = static_cast<std::uint64_t>(attributes);
+        const auto mask = static_cast<std::uint64_t>(static_cast<std::uint32_t>(*offered));
+        if ((want & ~mask) != 0)
+            return fail_with_hint("KVM_SET_MEMORY_ATTRIBUTES", EOPNOTSUPP, "attributes=" + trace::hex(want),
+                                  "this VM offers memory attributes " + trace::hex(mask));
+        uapi::MemoryAttributes a{};
+        a.address = gpa;
+        a.size = size;
+        a.attributes = want;
+        return sys::ioctl(fd_.get(), uapi::set_memory_attributes, "KVM_SET_MEMORY_ATTRIBUTES", &a, [&] {
+                   return trace::Args().hex("gpa", gpa).hex("size", size).str("attributes", want ? "PRIVATE" : "SHARED").take();
+               })
+            .transform([](int) {})
+            .transform_error([&](const Error& e) {
+                if (e.errnum() != EINVAL) return e;
+                return Error(e.operation(), e.errnum(), e.detail(),
+                             "gpa and size must be non-zero multiples of the page size, without overflow");
+            });
+    }
+
     /// Host bytes for guest-physical [gpa, gpa+size), within one slot.
     ///
     /// Safety: the span is valid until remove_memory() of the slot or the Vm's
@@ -219,7 +352,8 @@ public:
     /// and use the copy, never the span again.
     [[nodiscard]] Result<std::span<std::uint8_t>> guest_span(std::uint64_t gpa, std::size_t size) const {
         for (const auto& s : slots_)
-            if (s.region.contains(gpa, size)) return std::span<std::uint8_t>(s.region.host + (gpa - s.region.gpa), size);
+            if (s.region.host != nullptr && s.region.contains(gpa, size))
+                return std::span<std::uint8_t>(s.region.host + (gpa - s.region.gpa), size);
         return fail("guest memory access", EFAULT,
                     trace::Args().hex("gpa", gpa).hex("size", size).take() + " is not inside one memory slot");
     }
@@ -669,10 +803,11 @@ private:
         Mapping owned;  // empty for caller-owned memory
     };
 
-    std::optional<Error> check_alignment(std::uint64_t gpa, std::uint64_t size) const {
+    std::optional<Error> check_alignment(std::uint64_t gpa, std::uint64_t size,
+                                         const char* op = "KVM_SET_USER_MEMORY_REGION") const {
         const auto page = page_size();
         if (size == 0 || gpa % page != 0 || size % page != 0)
-            return Error("KVM_SET_USER_MEMORY_REGION", EINVAL,
+            return Error(op, EINVAL,
                          trace::Args().hex("gpa", gpa).hex("size", size).take(),
                          "gpa and size must be non-zero multiples of the page size (" + std::to_string(page) + ")");
         return std::nullopt;
@@ -709,6 +844,47 @@ private:
                    return trace::Args().dec("slot", slot).hex("gpa", gpa).hex("size", size).hex("flags", flags).take();
                })
             .transform([](int) {});
+    }
+
+    [[nodiscard]] Result<> set_region2(std::uint32_t slot, std::uint64_t gpa, std::uint64_t size, std::uint8_t* host,
+                                       std::uint32_t flags, int guest_memfd, std::uint64_t guest_memfd_offset) {
+        uapi::UserspaceMemoryRegion2 m{};
+        m.slot = slot;
+        m.flags = flags;
+        m.guest_phys_addr = gpa;
+        m.memory_size = size;
+        m.userspace_addr = reinterpret_cast<std::uint64_t>(host);
+        if (flags & uapi::mem_guest_memfd) {
+            m.guest_memfd = static_cast<std::uint32_t>(guest_memfd);
+            m.guest_memfd_offset = guest_memfd_offset;
+        }
+        return sys::ioctl(fd_.get(), uapi::set_user_memory_region2, "KVM_SET_USER_MEMORY_REGION2", &m, [&] {
+                   trace::Args a;
+                   a.dec("slot", slot).hex("gpa", gpa).hex("size", size).hex("flags", flags);
+                   if (flags & uapi::mem_guest_memfd)
+                       a.dec("guest_memfd", static_cast<std::uint64_t>(guest_memfd)).hex("offset", guest_memfd_offset);
+                   return a.take();
+               })
+            .transform([](int) {})
+            .transform_error([&](const Error& e) {
+                const char* hint = e.errnum() == EEXIST ? "the range overlaps an existing memory slot: remove that slot first or choose another GPA"
+                                   : e.errnum() == EINVAL
+                                       ? "gpa, size, host address and guest_memfd offset must be page aligned, the offset "
+                                         "plus size within the guest_memfd, the guest_memfd this VM's and its range in no other slot"
+                                       : nullptr;
+                return hint ? Error(e.operation(), e.errnum(), e.detail(), hint) : e;
+            });
+    }
+
+    /// KVM_CHECK_EXTENSION(cap) on the VM; where it reports 0, the one-line error of `op`
+    /// naming the capability and the kernel that added it (EOPNOTSUPP), before any ioctl.
+    [[nodiscard]] Result<int> require(Cap cap, const char* op, const char* since) const {
+        auto r = check(cap);
+        if (!r) return r;
+        if (*r <= 0)
+            return fail_with_hint(op, EOPNOTSUPP, std::string("cap=") + cap_name(cap),
+                                  std::string("this VM lacks ") + cap_name(cap) + " (added in Linux " + since + ")");
+        return r;
     }
 
     void remove_all_slots() noexcept {

@@ -78,6 +78,50 @@ struct Register {
     return schema.has_value();
 }
 
+[[maybe_unused]] kvmxx::Result<> guest_memfd_example(kvmxx::Vm& vm) {
+    //! [guest_memfd]
+    auto gmem = vm.create_guest_memfd(2 << 20);             // KVM_CREATE_GUEST_MEMFD
+    auto slot = vm.add_guest_memfd_memory(0x8000'0000, *gmem, 0, 2 << 20);
+    //! [guest_memfd]
+    return slot.transform([](const kvmxx::MemoryRegion&) {});
+}
+
+[[maybe_unused]] kvmxx::Result<> create_guest_memfd_example(kvmxx::Vm& vm) {
+    //! [create_guest_memfd]
+    auto gmem = vm.create_guest_memfd(2 << 20, kvmxx::GuestMemfdFlags::Mmap);
+    //! [create_guest_memfd]
+    return gmem.transform([](const kvmxx::GuestMemfd&) {});
+}
+
+[[maybe_unused]] kvmxx::Result<> set_user_memory_region2_example(kvmxx::Vm& vm, std::uint8_t* page) {
+    //! [set_user_memory_region2]
+    kvmxx::uapi::UserspaceMemoryRegion2 r{};
+    r.slot = 3; r.guest_phys_addr = 0x8000'0000; r.memory_size = 0x1000;
+    r.userspace_addr = reinterpret_cast<std::uint64_t>(page);   // a page this process keeps mapped
+    return vm.set_user_memory_region2(r);
+    //! [set_user_memory_region2]
+}
+
+[[maybe_unused]] kvmxx::Result<> set_memory_attributes_example(kvmxx::Vm& vm) {
+    //! [set_memory_attributes]
+    return vm.set_memory_attributes(0x8000'0000, 0x1000, kvmxx::MemoryAttribute::Private);
+    //! [set_memory_attributes]
+}
+
+[[maybe_unused]] kvmxx::Result<> pre_fault_memory_example(kvmxx::Vcpu& cpu) {
+    //! [pre_fault_memory]
+    if (auto done = cpu.pre_fault_memory(0x4000'0000, 2 << 20); !done) return kvmxx::unexpected(done.error());
+    //! [pre_fault_memory]
+    return {};
+}
+
+[[maybe_unused]] bool vm_types_example(const kvmxx::Kvm& kvm) {
+    //! [vm_types]
+    bool sw_protected = (*kvm.vm_types() >> 1) & 1;      // KVM_X86_SW_PROTECTED_VM
+    //! [vm_types]
+    return sw_protected;
+}
+
 [[maybe_unused]] void stats_fd_example(kvmxx::Vm& vm) {
     //! [stats_fd]
     auto stats = vm.stats();

@@ -1,5 +1,6 @@
 // decode_exit on kvm_run pages the test fills in, as the kernel would.
 #include <kvmxx/exit.hpp>
+#include <kvmxx/uapi.hpp>
 
 #include <gtest/gtest.h>
 
@@ -148,6 +149,23 @@ TEST(ExitDecode, SimpleAndErrorExits) {
     p.run().fail_entry.cpu = 1;
     auto fe = kvmxx::decode_exit(p.run(), p.size);
     EXPECT_EQ(std::get<kvmxx::exit::FailEntry>(fe).reason, 0x21u);
+}
+
+// api.rst "KVM_EXIT_MEMORY_FAULT": flags, gpa and size at the start of kvm_run's exit union.
+TEST(ExitDecode, MemoryFaultCarriesFlagsGpaAndSizeAndSaysPrivate) {
+    RunPage p;
+    p.run().exit_reason = kvmxx::uapi::exit_memory_fault;
+    const std::uint64_t words[3] = {kvmxx::uapi::memory_exit_flag_private, 0x5000'5000, 0x1000};
+    std::memcpy(reinterpret_cast<std::uint8_t*>(&p.run().mmio), words, sizeof words);
+    auto e = kvmxx::decode_exit(p.run(), p.size);
+    ASSERT_TRUE(std::holds_alternative<kvmxx::exit::MemoryFault>(e));
+    const auto& f = std::get<kvmxx::exit::MemoryFault>(e);
+    EXPECT_EQ(f.gpa, 0x5000'5000u);
+    EXPECT_EQ(f.size, 0x1000u);
+    EXPECT_TRUE(f.is_private());
+    EXPECT_EQ(kvmxx::exit_reason(e), 39u);
+    EXPECT_EQ(kvmxx::describe(e), "exit=KVM_EXIT_MEMORY_FAULT gpa=0x50005000 size=0x1000 flags=0x8 access=private");
+    EXPECT_FALSE((kvmxx::exit::MemoryFault{0, 0, 0x1000}.is_private()));
 }
 
 TEST(ExitDecode, InternalErrorNdataJustAboveSixteenIsClampedToTheSixteenWords) {
