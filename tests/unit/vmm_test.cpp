@@ -4,6 +4,7 @@
 // memory-slot pieces around trapped pages, the emulated MSI-X table). What needs
 // the device and KVM runs in tests/e2e.
 #include "../../examples/vmm/board.hpp"
+#include "../../examples/vmm/boot_timer.hpp"
 #include "../../examples/vmm/console.hpp"
 #include "../../examples/vmm/dtb.hpp"
 #include "../../examples/vmm/gic.hpp"
@@ -17,8 +18,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <string>
 #include <thread>
 
 #include <cstdio>
@@ -432,6 +435,32 @@ TEST(VmmFdt, TheBoardTreeNamesEveryCpuAndTheInitrd) {
     EXPECT_EQ(cstr(nodes.at("/chosen").at("stdout-path")), node_compatible_with(nodes, "arm,pl011"))
         << "the console is the PL011's node";
     EXPECT_EQ(expect_unit_addresses_match_reg(nodes), 5u) << "memory, intc, its, pcie (always), pl011";
+}
+
+// A guest writing the boot timer in a loop (tests/e2e/hostile.sh) printed one
+// stderr line per write; now the first marker is printed and the rest counted.
+TEST(VmmBootTimer, OnlyTheFirstMarkerIsPrintedTheRestCounted) {
+    vmm::BootTimer timer(vmm::board::boot_timer.base, vmm::BootTimer::Clock::now());
+    std::fflush(stderr);
+    char path[] = "/tmp/kvmxx-boot-timer-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::unlink(path);
+    const int saved = ::dup(2);
+    ::dup2(fd, 2);
+    const std::uint8_t one[4] = {1, 0, 0, 0};
+    for (int i = 0; i < 1000; ++i) timer.write(0, one);
+    timer.report_end();
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    std::string out(4096, '\0');
+    out.resize(static_cast<std::size_t>(std::max<ssize_t>(0, ::pread(fd, out.data(), out.size(), 0))));
+    ::close(fd);
+    EXPECT_EQ(timer.markers(), 1000u);
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
+    EXPECT_NE(out.find("boot-timer: guest marker 1 at"), std::string::npos) << out;
+    EXPECT_NE(out.find("boot-timer: 999 later marker(s) not printed"), std::string::npos) << out;
 }
 
 TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
