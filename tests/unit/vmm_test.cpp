@@ -9,6 +9,7 @@
 #include "../../examples/vmm/dtb.hpp"
 #include "../../examples/vmm/gic.hpp"
 #include "../../examples/vmm/loader.hpp"
+#include "../../examples/vmm/log_limit.hpp"
 #include "../../examples/vmm/msix.hpp"
 #include "../../examples/vmm/options.hpp"
 #include "../../examples/vmm/passthrough_bar.hpp"
@@ -461,6 +462,21 @@ TEST(VmmBootTimer, OnlyTheFirstMarkerIsPrintedTheRestCounted) {
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
     EXPECT_NE(out.find("boot-timer: guest marker 1 at"), std::string::npos) << out;
     EXPECT_NE(out.find("boot-timer: 999 later marker(s) not printed"), std::string::npos) << out;
+}
+
+// A refused BAR placement in a loop (tests/e2e/hostile.sh) printed a line each time.
+TEST(VmmLogLimit, TenLinesThenOneEachIntervalSayingHowManyWereHeld) {
+    vmm::LogLimit limit(10, std::chrono::seconds(10));
+    const auto t0 = vmm::LogLimit::Clock::now();
+    int printed = 0;
+    for (int i = 0; i < 1000; ++i) printed += !limit.admit("BAR0 refused", t0 + std::chrono::milliseconds(i)).empty();
+    EXPECT_EQ(printed, 10);
+    EXPECT_EQ(limit.held(), 990u);
+    EXPECT_EQ(limit.admit("BAR0 refused", t0 + std::chrono::seconds(5)), "");
+    EXPECT_EQ(limit.admit("BAR0 refused", t0 + std::chrono::seconds(11)), "BAR0 refused (991 more such line(s) not printed)");
+    EXPECT_EQ(limit.held(), 0u);
+    EXPECT_EQ(limit.admit("again", t0 + std::chrono::seconds(12)), "");
+    EXPECT_EQ(limit.admit("again", t0 + std::chrono::seconds(21)), "again (1 more such line(s) not printed)");
 }
 
 TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
