@@ -64,12 +64,11 @@ public:
 
     void config_write(std::uint16_t reg, std::span<const std::uint8_t> data) override {
         const Range written{reg, data.size()};
-        // Memory decoding may go off: the memory slots go first. vfio-pci takes the
+        // Memory decoding going off: the memory slots go first. vfio-pci takes the
         // BARs' mmaps away as the device stops decoding, and another vCPU touching a
         // slot still mapped over them would make KVM_RUN fail with EFAULT (the
         // hostile guest of tests/e2e/hostile.sh did, and the VMM died of it).
-        // update_decoding() maps them again where they decode.
-        if (written.overlaps({pci::command, 2}))
+        if (reg <= pci::command && pci::command < reg + data.size() && !(data[pci::command - reg] & pci::command_memory))
             for (auto& b : bars_) b.unmap(w_.vm);
         if (auto r = cfg_.write(dev_, reg, data); !r)
             irqs_.warn("config write at " + kvmxx::trace::hex(reg) + ": " + r.error().message());
