@@ -18,11 +18,13 @@
 
 #include "errors.hpp"
 #include "gsi_router.hpp"
+#include "log_limit.hpp"
 
 #include <kvmxx/kvmxx.hpp>
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -126,8 +128,12 @@ public:
         mode_ = Mode::None;
     }
 
-    /// A problem the guest will notice (no interrupts), on stderr: "kvmxx-vmm: BDF: what".
-    void warn(const std::string& what) const { std::fprintf(stderr, "kvmxx-vmm: %s: %s\n", w_.bdf.c_str(), what.c_str()); }
+    /// A problem the guest will notice (no interrupts), on stderr: "kvmxx-vmm: BDF: what";
+    /// ten, then one each 10 s (LogLimit): the guest may cause them in a loop.
+    void warn(const std::string& what) const {
+        if (const auto line = limit_->admit(what); !line.empty())
+            std::fprintf(stderr, "kvmxx-vmm: %s: %s\n", w_.bdf.c_str(), line.c_str());
+    }
     /// A --trace line: "vmm: BDF (guest 00:SS.0) what".
     void note(const std::string& what) const {
         const char slot[] = {char('0' + w_.slot / 10 % 10), char('0' + w_.slot % 10), 0};
@@ -149,6 +155,7 @@ private:
     kvmxx::Vm& vm_;
     GsiRouter& router_;
     Wiring w_;
+    std::unique_ptr<LogLimit> limit_ = std::make_unique<LogLimit>();
     std::vector<Vector> vectors_;
     std::optional<Intx> intx_;
     Mode mode_ = Mode::None;

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,17 @@ inline std::vector<Range> subtract(const Range& area, std::vector<Range> holes) 
 inline Range page_span(std::uint64_t offset, std::uint64_t size, std::uint64_t page) {
     const auto begin = offset / page * page, end = (offset + size + page - 1) / page * page;
     return {begin, end - begin};
+}
+
+/// Whether [off, off + len) lies in a memory slot's piece: inside one of the
+/// `mapped` parts and clear of every `trapped` range.
+inline bool in_memory_slot(std::span<const Range> mapped, std::span<const Range> trapped, std::uint64_t off, std::uint64_t len) {
+    const Range access{off, len};
+    bool inside = false;
+    for (const auto& m : mapped) inside = inside || access.inside(m);
+    for (const auto& t : trapped)
+        if (access.overlaps(t)) return false;
+    return inside;
 }
 
 inline std::uint64_t host_page_size() { return static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)); }
@@ -144,6 +156,13 @@ struct PassthroughBar {
         for (auto s : slots) (void)vm.remove_memory(s);
         slots.clear();
         decoded.reset();
+    }
+    /// Whether an access at `off` is one the guest makes through a memory slot
+    /// (not a trapped page, not a BAR VFIO would not mmap).
+    bool slot_covers(std::uint64_t off, std::size_t len) const {
+        std::vector<Range> mapped;
+        for (const auto& m : maps) mapped.push_back({m.offset, m.map.size()});
+        return in_memory_slot(mapped, trapped, off, len);
     }
     bool decodes(std::uint64_t gpa, std::size_t len) const {
         return decoded && gpa >= decoded->base && gpa - decoded->base + len <= decoded->size;

@@ -46,4 +46,9 @@ inline constexpr std::uint32_t msix_entry_address = 0, msix_entry_address_high =
 inline constexpr std::uint32_t msix_vector_masked = 1 << 0;  ///< Vector Control bit 0; the rest reserved
 inline constexpr std::uint32_t msix_address_mask = ~3u;       ///< message addresses are dword aligned
 
+// Power Management capability (PCI PM 1.2, 3.2): its control/status register.
+inline constexpr std::uint8_t cap_power_management = 0x01;  ///< its capability ID
+inline constexpr std::uint16_t pm_control_status = 4;      ///< PMCSR, 2 bytes
+inline constexpr std::uint8_t pm_power_state_mask = 0x3;   ///< PMCSR bits 1:0, D0..D3hot
+
 }  // namespace vmm::pci

@@ -63,9 +63,15 @@ public:
     void config_read(std::uint16_t reg, std::span<std::uint8_t> data) override { cfg_.read(dev_, reg, data); }
 
     void config_write(std::uint16_t reg, std::span<const std::uint8_t> data) override {
+        const Range written{reg, data.size()};
+        // Memory decoding going off: the memory slots go first. vfio-pci takes the
+        // BARs' mmaps away as the device stops decoding, and another vCPU touching a
+        // slot still mapped over them would make KVM_RUN fail with EFAULT (the
+        // hostile guest of tests/e2e/hostile.sh did, and the VMM died of it).
+        if (reg <= pci::command && pci::command < reg + data.size() && !(data[pci::command - reg] & pci::command_memory))
+            for (auto& b : bars_) b.unmap(w_.vm);
         if (auto r = cfg_.write(dev_, reg, data); !r)
             irqs_.warn("config write at " + kvmxx::trace::hex(reg) + ": " + r.error().message());
-        const Range written{reg, data.size()};
         if (written.overlaps({pci::bar0, pci::bars_bytes})) bars_written();
         if (written.overlaps({pci::command, 2})) update_decoding();
         if (msi_ && written.overlaps(msi_->bytes())) msi_written();
@@ -78,6 +84,14 @@ public:
             const std::uint64_t off = gpa - b.decoded->base;
             if (auto hit = msix_ ? msix_->bar_access(b.index, off, data, is_write) : VirtualMsix::Access{}; hit.hit) {
                 if (hit.vector) msix_vector_changed(*hit.vector);
+            } else if (b.slot_covers(off, data.size())) {
+                // A part a memory slot serves, reached while the slots were being
+                // moved (the guest toggling decoding from another vCPU): answered as
+                // an empty bus, never sent on through the region's read or write. The
+                // kernel does those with ioread/iowrite of the guest's width, and a
+                // width the device refuses is an external abort in the host kernel:
+                // a 1-byte read of edu Oopsed the testbed's (tests/e2e/hostile.sh).
+                if (!is_write) std::fill(data.begin(), data.end(), 0xff);
             } else if (is_write) {
                 (void)dev_.write(kvmxx::vfio::region::bar(b.index), off, data);
             } else if (!dev_.read(kvmxx::vfio::region::bar(b.index), off, data)) {
@@ -115,6 +129,18 @@ private:
         bars_ = std::move(*bars);
         bars_written();
         cfg_.hardwire(pci::expansion_rom, pci::expansion_rom_bytes, 0);  // not offered: reads 0 whatever is written
+        // The power state stays D0 for the device and is the guest's own to read
+        // back: in D3hot vfio-pci takes the BARs' mmaps away under the memory slots,
+        // and the next guest access to a BAR made KVM_RUN fail with EFAULT (a guest
+        // write killing the VMM; found by tests/e2e/hostile.sh).
+        if (auto pm = pc.find(pci::cap_power_management); pm && pm->offset + pci::pm_control_status + 2u <= pci::config_size) {
+            const unsigned at = pm->offset + pci::pm_control_status;
+            cfg_.virtualize(at, 1, static_cast<std::uint8_t>(pc.u8(at) & ~pci::pm_power_state_mask));
+            cfg_.virtualize(at + 1, 1, pc.u8(at + 1));
+            if (pc.u8(at) & pci::pm_power_state_mask)
+                if (auto r = dev_.config_write<std::uint8_t>(static_cast<std::uint16_t>(at), static_cast<std::uint8_t>(pc.u8(at) & ~pci::pm_power_state_mask)); !r)
+                    return r;
+        }
         cfg_.virtualize(pci::interrupt_line, 1, 0);
         const unsigned vectors = std::max(msi_ ? 1u : 0u, msix_ ? msix_->vectors() : 0u);
         if (auto r = irqs_.add_vectors(vectors); !r) return r;

@@ -4,10 +4,12 @@
 // memory-slot pieces around trapped pages, the emulated MSI-X table). What needs
 // the device and KVM runs in tests/e2e.
 #include "../../examples/vmm/board.hpp"
+#include "../../examples/vmm/boot_timer.hpp"
 #include "../../examples/vmm/console.hpp"
 #include "../../examples/vmm/dtb.hpp"
 #include "../../examples/vmm/gic.hpp"
 #include "../../examples/vmm/loader.hpp"
+#include "../../examples/vmm/log_limit.hpp"
 #include "../../examples/vmm/msix.hpp"
 #include "../../examples/vmm/options.hpp"
 #include "../../examples/vmm/passthrough_bar.hpp"
@@ -17,8 +19,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <string>
 #include <thread>
 
 #include <cstdio>
@@ -434,6 +438,47 @@ TEST(VmmFdt, TheBoardTreeNamesEveryCpuAndTheInitrd) {
     EXPECT_EQ(expect_unit_addresses_match_reg(nodes), 5u) << "memory, intc, its, pcie (always), pl011";
 }
 
+// A guest writing the boot timer in a loop (tests/e2e/hostile.sh) printed one
+// stderr line per write; now the first marker is printed and the rest counted.
+TEST(VmmBootTimer, OnlyTheFirstMarkerIsPrintedTheRestCounted) {
+    vmm::BootTimer timer(vmm::board::boot_timer.base, vmm::BootTimer::Clock::now());
+    std::fflush(stderr);
+    char path[] = "/tmp/kvmxx-boot-timer-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::unlink(path);
+    const int saved = ::dup(2);
+    ::dup2(fd, 2);
+    const std::uint8_t one[4] = {1, 0, 0, 0};
+    for (int i = 0; i < 1000; ++i) timer.write(0, one);
+    timer.report_end();
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    std::string out(4096, '\0');
+    out.resize(static_cast<std::size_t>(std::max<ssize_t>(0, ::pread(fd, out.data(), out.size(), 0))));
+    ::close(fd);
+    EXPECT_EQ(timer.markers(), 1000u);
+    EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
+    EXPECT_NE(out.find("boot-timer: guest marker 1 at"), std::string::npos) << out;
+    EXPECT_NE(out.find("boot-timer: 999 later marker(s) not printed"), std::string::npos) << out;
+}
+
+// A refused BAR placement in a loop (tests/e2e/hostile.sh) printed a line each time.
+TEST(VmmLogLimit, TenLinesThenOneEachIntervalSayingHowManyWereHeld) {
+    vmm::LogLimit limit(10, std::chrono::seconds(10));
+    const auto t0 = vmm::LogLimit::Clock::now();
+    int printed = 0;
+    for (int i = 0; i < 1000; ++i) printed += !limit.admit("BAR0 refused", t0 + std::chrono::milliseconds(i)).empty();
+    EXPECT_EQ(printed, 10);
+    EXPECT_EQ(limit.held(), 990u);
+    EXPECT_EQ(limit.admit("BAR0 refused", t0 + std::chrono::seconds(5)), "");
+    EXPECT_EQ(limit.admit("BAR0 refused", t0 + std::chrono::seconds(11)), "BAR0 refused (991 more such line(s) not printed)");
+    EXPECT_EQ(limit.held(), 0u);
+    EXPECT_EQ(limit.admit("again", t0 + std::chrono::seconds(12)), "");
+    EXPECT_EQ(limit.admit("again", t0 + std::chrono::seconds(21)), "again (1 more such line(s) not printed)");
+}
+
 TEST(VmmPl011, PrintsWhatIsWrittenAndAnswersThePrimeCellIds) {
     char buf[64] = {};
     std::FILE* out = fmemopen(buf, sizeof buf, "w");
@@ -636,6 +681,19 @@ TEST(VmmPassthroughBar, MemorySlotPiecesLeaveTheTrappedPagesOut) {
     EXPECT_EQ(middle[1].base, 0x5000u);
     EXPECT_EQ(middle[1].size, 0xb000u);
     EXPECT_EQ(vmm::page_span(0x1ff8, 16, 0x1000).size, 0x2000u) << "a table straddling pages traps both";
+}
+
+// An exit for a part a memory slot serves is a race with the slots moving: it is
+// not sent on to the device (vfio_pci_bar_rw of a width edu refuses Oopsed the host).
+TEST(VmmPassthroughBar, OnlyTrappedOrUnmappedPartsAreServedThroughTheRegion) {
+    // NVMe's BAR0 as above: mmapped whole, the MSI-X pages 0x2000-0x3fff trapped.
+    const std::vector<vmm::Range> mapped{{0, 0x4000}}, trapped{{0x2000, 0x1000}, {0x3000, 0x1000}};
+    EXPECT_TRUE(vmm::in_memory_slot(mapped, trapped, 0x14, 4));
+    EXPECT_TRUE(vmm::in_memory_slot(mapped, trapped, 0x1ff8, 8));
+    EXPECT_FALSE(vmm::in_memory_slot(mapped, trapped, 0x1ffc, 8)) << "straddles into the trapped page";
+    EXPECT_FALSE(vmm::in_memory_slot(mapped, trapped, 0x2010, 4));
+    EXPECT_FALSE(vmm::in_memory_slot(mapped, trapped, 0x4000, 1)) << "past the mapping";
+    EXPECT_FALSE(vmm::in_memory_slot({}, {}, 0, 4)) << "a BAR VFIO would not mmap";
 }
 
 TEST(VmmPciHost, EcamDecodesBusDeviceFunctionAndEmptySlotsReadAllOnes) {
