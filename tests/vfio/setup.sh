@@ -9,7 +9,10 @@
 # In this emulated host a device joins its IOMMU group only when a driver probes
 # it, so binding (driver_override + drivers_probe) comes before any group lookup.
 set -e
-for m in vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci uio uio_pci_generic; do
+# The modules, in order, as tests/testbed/fetch found them in this kernel (6.1 has a
+# separate vfio_virqfd; later kernels build it into vfio).
+[ -s /modules/vfio-order ] || { echo "setup: /modules/vfio-order is missing (a stale build/testbed/cache: delete it)"; exit 1; }
+for m in $(cat /modules/vfio-order); do
     insmod /modules/$m.ko 2>/dev/null || grep -q "^${m//-/_} " /proc/modules || { echo "setup: insmod $m failed"; exit 1; }
 done
 bind() {  # bind BDF DRIVER

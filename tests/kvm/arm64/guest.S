@@ -91,6 +91,17 @@ PROGRAM(dirty_pages)
     b     .
 END(dirty_pages)
 
+// Write x2 to the first word of each of x3 pages from x5 on, then report x2.
+PROGRAM(dirty_many)
+    report_base
+1:  str   x2, [x5]
+    add   x5, x5, #0x1000
+    subs  x3, x3, #1
+    b.ne  1b
+    str   x2, [x1]
+    b     .
+END(dirty_many)
+
 // Read x5's address (a slot that may have been removed), report what came back.
 PROGRAM(load_report)
     report_base

@@ -302,7 +302,11 @@ TEST(KvmInit, PmuV3FeatureGivesTheVcpuAPmuToInitialise) {
     TestVm::open(t);
     if (HasFatalFailure()) return;
     ASSERT_TRUE(t.kvm.has(kvmxx::Cap::ArmPmuV3)) << "the testbed's -cpu max has a PMU";
-    auto plain = t.vm.create_vcpu(0, {});
+    // A second VM for the vCPU without the feature: from Linux 6.7 on the features are
+    // VM-wide (the first KVM_ARM_VCPU_INIT fixes them; another set is EINVAL).
+    auto other_vm = t.kvm.create_vm();
+    ASSERT_OK(other_vm);
+    auto plain = other_vm->create_vcpu(0, {});
     auto pmu = t.vm.create_vcpu(1, {.power_off = true, .pmu_v3 = true});
     ASSERT_OK(plain);
     ASSERT_OK(pmu);
@@ -317,8 +321,12 @@ TEST(KvmVcpuAttr, PmuIsGivenItsPpiThenInitialisedAfterTheVgicInTheKernelsOrder) 
     TestVm::open(t);
     if (HasFatalFailure()) return;
     ASSERT_TRUE(t.kvm.has(kvmxx::Cap::ArmPmuV3)) << "the testbed's -cpu max has a PMU";
+    // A second VM for the vCPU without the feature: from Linux 6.7 on the features are
+    // VM-wide (the first KVM_ARM_VCPU_INIT fixes them; another set is EINVAL).
+    auto other_vm = t.kvm.create_vm();
+    ASSERT_OK(other_vm);
     auto cpu = t.vm.create_vcpu(0, {.pmu_v3 = true});
-    auto plain = t.vm.create_vcpu(1, {.power_off = true});
+    auto plain = other_vm->create_vcpu(1, {.power_off = true});
     ASSERT_OK(cpu);
     ASSERT_OK(plain);
     auto expect_errno = [](const kvmxx::Result<>& r, int err, const char* why) {
@@ -355,7 +363,11 @@ TEST(KvmInit, SveFeatureIsFinalizedAndBringsTheZRegisters) {
     ASSERT_OK(list);
     const std::uint64_t z0 = KVM_REG_ARM64_SVE_ZREG(0, 0);
     EXPECT_NE(std::find(list->begin(), list->end(), z0), list->end()) << "Z0 is a register of an SVE vCPU";
-    auto plain = t.vm.create_vcpu(1, {.power_off = true});
+    // A second VM for the vCPU without the feature: from Linux 6.7 on the features are
+    // VM-wide (the first KVM_ARM_VCPU_INIT fixes them; another set is EINVAL).
+    auto other_vm = t.kvm.create_vm();
+    ASSERT_OK(other_vm);
+    auto plain = other_vm->create_vcpu(1, {.power_off = true});
     ASSERT_OK(plain);
     auto plain_list = plain->reg_list();
     ASSERT_OK(plain_list);
@@ -374,7 +386,11 @@ TEST(KvmInit, PtrauthFeatureShowsPointerAuthenticationInTheGuestsIdRegister) {
     const auto isar1 = kvmxx::RegId<std::uint64_t>::unchecked(kvmxx::arm64::encoding::sys_id(3, 0, 0, 6, 1));
     auto with = t.vm.create_vcpu(0, {.ptrauth = true});
     ASSERT_OK(with);
-    auto without = t.vm.create_vcpu(1, {.power_off = true});
+    // A second VM for the vCPU without the feature: from Linux 6.7 on the features are
+    // VM-wide (the first KVM_ARM_VCPU_INIT fixes them; another set is EINVAL).
+    auto other_vm = t.kvm.create_vm();
+    ASSERT_OK(other_vm);
+    auto without = other_vm->create_vcpu(1, {.power_off = true});
     ASSERT_OK(without);
     const std::uint64_t on = *with->get(isar1), off = *without->get(isar1);
     EXPECT_NE((on >> 4) & 0xff, 0u) << "address authentication";
