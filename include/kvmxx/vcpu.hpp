@@ -195,8 +195,12 @@ public:
     [[nodiscard, gnu::always_inline]] inline Result<Exit> run() {
         shared_->thread.store(::pthread_self(), std::memory_order_relaxed);
         // KVM_EXIT_MEMORY_FAULT comes with a failed KVM_RUN; the reason is meaningful only if
-        // this run wrote it, so the previous exit's reason is cleared first.
-        run_->exit_reason = KVM_EXIT_UNKNOWN;
+        // this run wrote it, so a previous memory fault's reason is cleared first. Only that
+        // one: arm64 KVM completes a pending MMIO load or store on the next KVM_RUN only when
+        // exit_reason still says KVM_EXIT_MMIO (clearing every reason left each guest access
+        // uncompleted, re-executed forever).
+        if (run_->exit_reason == uapi::exit_memory_fault) [[unlikely]]
+            run_->exit_reason = KVM_EXIT_UNKNOWN;
         const int r = ::ioctl(fd_.get(), KVM_RUN, 0);
         if (r < 0) [[unlikely]]
             return run_failed(errno);
